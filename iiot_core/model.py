@@ -1,0 +1,59 @@
+"""The sample model carried on the wire: one message per device poll, holding all its points.
+
+Structs are msgspec structs: frozen, slotted and decoded with type checks in one pass.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import msgspec
+
+SCHEMA_VERSION = 1
+
+
+class Quality(str, Enum):
+    """Data quality of one value, as OPC UA status codes and Modbus reads map onto it."""
+
+    GOOD = "good"
+    BAD = "bad"
+    STALE = "stale"
+    ESTIMATED = "estimated"
+
+
+class Point(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One measured value. ``ts`` is the source timestamp in ms since the epoch, UTC."""
+
+    name: str
+    value: float
+    ts: int
+    unit: str = ""
+    quality: Quality = Quality.GOOD
+
+
+class Telemetry(msgspec.Struct, frozen=True, omit_defaults=True):
+    """All the points of one device poll, with the asset path and a per-device sequence number.
+
+    ``historical`` marks messages replayed from the edge buffer after an outage.
+    """
+
+    schema: int
+    site: str
+    area: str
+    line: str
+    device: str
+    seq: int
+    ts: int
+    points: list[Point]
+    historical: bool = False
+    agent: str = ""
+
+
+class DeviceStatus(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Retained status of a device or an edge agent; ``state`` is ``online`` or ``offline``."""
+
+    schema: int
+    state: str
+    ts: int
+    detail: str = ""
+    last_seen: int = 0

@@ -1,0 +1,248 @@
+"""One MQTT connection: paho's network loop in its own thread, results handed to asyncio.
+
+paho reconnects by itself (``loop_start`` retries with ``reconnect_delay_set`` backoff);
+this wrapper resubscribes on every connect, turns PUBACKs into awaitable futures and
+delivers incoming messages on the event loop with ``call_soon_threadsafe``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from iiot_core.errors import PublishError
+from iiot_core.mqtt_config import MqttConfig
+
+log = logging.getLogger(__name__)
+
+_EARLY_ACK_WINDOW_S = 5.0
+
+MessageHandler = Callable[[paho.MQTTMessage], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    topic_filter: str
+    qos: int = 1
+
+
+class MqttConnection:
+    """A reconnecting MQTT client bound to the running event loop."""
+
+    def __init__(
+        self,
+        cfg: MqttConfig,
+        client_id: str,
+        *,
+        will: Will | None = None,
+        subscriptions: list[Subscription] | None = None,
+        on_message: MessageHandler | None = None,
+        manual_ack: bool = False,
+        persistent_session: bool = False,
+        session_expiry_s: int = 3600,
+        receive_maximum: int = 1000,
+        max_inflight: int = 1000,
+        on_connect: Callable[[], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.client_id = cfg.client_id or client_id
+        self._subs = subscriptions or []
+        self._handler = on_message
+        self._on_connect_cb = on_connect
+        self._persistent = persistent_session
+        self._session_expiry_s = session_expiry_s
+        self._receive_maximum = receive_maximum
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._connected = threading.Event()
+        self._lock = threading.Lock()
+        self._pending: dict[int, asyncio.Future[None]] = {}
+        # PUBACKs that beat the registration of their future; stale ones (replays) expire.
+        self._early: dict[int, float] = {}
+        self.connect_count = 0
+        proto = paho.MQTTv5 if cfg.protocol == 5 else paho.MQTTv311
+        kwargs: dict[str, Any] = {}
+        if proto == paho.MQTTv311:
+            kwargs["clean_session"] = not persistent_session
+        self._client = paho.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=self.client_id,
+            protocol=proto,
+            manual_ack=manual_ack,
+            **kwargs,
+        )
+        self._client.max_inflight_messages_set(max_inflight)
+        self._client.reconnect_delay_set(
+            min_delay=max(1, round(cfg.reconnect_min_s)), max_delay=round(cfg.reconnect_max_s)
+        )
+        user, pw = cfg.credentials
+        if user is not None:
+            self._client.username_pw_set(user, pw)
+        if cfg.tls:
+            self._client.tls_set(ca_certs=cfg.ca_file, cert_reqs=ssl.CERT_REQUIRED)
+            self._client.tls_insecure_set(cfg.tls_insecure)
+        if will is not None:
+            self._client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        self._client.on_connect = self._on_connect
+        self._client.on_disconnect = self._on_disconnect
+        self._client.on_publish = self._on_publish
+        self._client.on_message = self._on_message
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self, wait_s: float | None = None) -> None:
+        """Start connecting in the background; optionally wait up to ``wait_s`` for the session."""
+        self._loop = asyncio.get_running_loop()
+        props = None
+        clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
+        if self.cfg.protocol == 5:
+            props = Properties(PacketTypes.CONNECT)
+            props.ReceiveMaximum = self._receive_maximum
+            if self._persistent:
+                props.SessionExpiryInterval = self._session_expiry_s
+                clean_start = False
+            else:
+                clean_start = True
+        self._client.connect_async(
+            self.cfg.host,
+            self.cfg.port,
+            keepalive=self.cfg.keepalive_s,
+            clean_start=clean_start,
+            properties=props,
+        )
+        self._client.loop_start()
+        if wait_s is not None:
+            await self.wait_connected(wait_s)
+
+    async def wait_connected(self, timeout_s: float) -> None:
+        """Wait until connected; raise PublishError naming the broker after ``timeout_s``."""
+        try:
+            async with asyncio.timeout(timeout_s):
+                while not self.is_connected:
+                    await asyncio.sleep(0.05)
+        except TimeoutError:
+            raise PublishError(
+                f"no MQTT session with {self.cfg.host}:{self.cfg.port} after {timeout_s:.0f} s"
+            ) from None
+
+    async def stop(self, final: list[tuple[str, bytes, bool]] | None = None) -> None:
+        """Publish ``final`` (topic, payload, retain) messages, then disconnect cleanly."""
+        for topic, payload, retain in final or []:
+            if self.is_connected:
+                try:
+                    await asyncio.wait_for(self.publish(topic, payload, retain=retain), 2.0)
+                except (TimeoutError, PublishError):
+                    log.warning("final message not acknowledged topic=%s", topic)
+        self._client.disconnect()
+        await asyncio.to_thread(self._client.loop_stop)
+        self._fail_pending("connection closed")
+
+    @property
+    def is_connected(self) -> bool:
+        return self._connected.is_set()
+
+    # -- publishing ------------------------------------------------------------------------
+
+    def publish(
+        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
+    ) -> asyncio.Future[None]:
+        """Publish; the future resolves on PUBACK (QoS 1) or at once (QoS 0)."""
+        assert self._loop is not None, "start() first"
+        fut: asyncio.Future[None] = self._loop.create_future()
+        if not self.is_connected:
+            fut.set_exception(PublishError("not connected to the broker"))
+            return fut
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            fut.set_exception(PublishError(f"publish refused: {paho.error_string(info.rc)}"))
+            return fut
+        if qos == 0:
+            fut.set_result(None)
+            return fut
+        with self._lock:
+            seen = self._early.pop(info.mid, None)
+            if seen is not None and time.monotonic() - seen < _EARLY_ACK_WINDOW_S:
+                fut.set_result(None)
+            else:
+                self._pending[info.mid] = fut
+        return fut
+
+    def ack(self, mid: int, qos: int) -> None:
+        """Acknowledge a received message (manual-ack mode)."""
+        self._client.ack(mid, qos)
+
+    # -- paho callbacks (network thread) -----------------------------------------------------
+
+    def _on_connect(self, client: paho.Client, _ud: Any, _flags: Any, rc: Any, _props: Any) -> None:
+        if rc.is_failure:
+            log.warning("MQTT connect refused broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
+            return
+        self.connect_count += 1
+        for sub in self._subs:
+            client.subscribe(sub.topic_filter, qos=sub.qos)
+        self._connected.set()
+        log.info("MQTT connected broker=%s:%s client_id=%s", self.cfg.host, self.cfg.port, self.client_id)
+        if self._on_connect_cb is not None:
+            self._call_in_loop(self._on_connect_cb)
+
+    def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, rc: Any, _props: Any) -> None:
+        was = self._connected.is_set()
+        self._connected.clear()
+        if was:
+            log.warning("MQTT disconnected broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
+        self._call_in_loop(self._fail_pending, "disconnected before PUBACK")
+
+    def _on_publish(self, _c: paho.Client, _ud: Any, mid: int, _rc: Any, _props: Any) -> None:
+        with self._lock:
+            fut = self._pending.pop(mid, None)
+            if fut is None:
+                if len(self._early) > 10_000:
+                    self._early.clear()
+                self._early[mid] = time.monotonic()
+                return
+        self._call_in_loop(_resolve, fut)
+
+    def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
+        if self._handler is not None:
+            self._call_in_loop(self._handler, msg)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _call_in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(fn, *args)
+            except RuntimeError:  # loop closed between the check and the call
+                pass
+
+    def _fail_pending(self, why: str) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+            self._early.clear()
+        for fut in pending.values():
+            if not fut.done():
+                fut.set_exception(PublishError(why))
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)

@@ -1,0 +1,67 @@
+"""MQTT connection settings, shared by every service, with ``ZCF_MQTT_*`` overrides."""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from iiot_core.config_loader import env_override
+
+
+class MqttConfig(BaseModel):
+    """Where and how to reach the broker. ``url`` is ``mqtt://[user:pass@]host[:port]`` or mqtts://."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = "mqtt://127.0.0.1:1883"
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None
+    tls_insecure: bool = False
+    client_id: str | None = None
+    keepalive_s: int = Field(default=30, ge=5, le=3600)
+    protocol: Literal[5, 4] = 5
+    reconnect_min_s: float = Field(default=0.5, gt=0)
+    reconnect_max_s: float = Field(default=30.0, gt=0)
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
+            raise ValueError("scheme must be mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError("URL has no host")
+        _ = parts.port  # raises ValueError on a bad port
+        return v
+
+    @property
+    def tls(self) -> bool:
+        return urlsplit(self.url).scheme in ("mqtts", "ssl")
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.url).hostname or "127.0.0.1"
+
+    @property
+    def port(self) -> int:
+        return urlsplit(self.url).port or (8883 if self.tls else 1883)
+
+    @property
+    def credentials(self) -> tuple[str | None, str | None]:
+        """Username and password, from the fields or else from the URL."""
+        parts = urlsplit(self.url)
+        user = self.username or (unquote(parts.username) if parts.username else None)
+        pw = self.password or (unquote(parts.password) if parts.password else None)
+        return user, pw
+
+    def with_env(self) -> MqttConfig:
+        """Apply ``ZCF_MQTT_URL``, ``ZCF_MQTT_USERNAME``, ``ZCF_MQTT_PASSWORD``, ``ZCF_MQTT_CA_FILE``."""
+        updates = {
+            key: val
+            for key in ("url", "username", "password", "ca_file")
+            if (val := env_override(f"mqtt_{key}")) is not None
+        }
+        return self.model_validate({**self.model_dump(), **updates}) if updates else self

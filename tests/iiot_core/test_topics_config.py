@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from iiot_core import topics
+from iiot_core.config_loader import load_toml
+from iiot_core.errors import ConfigError
+from iiot_core.mqtt_config import MqttConfig
+
+
+def test_topics_roundtrip() -> None:
+    t = topics.telemetry("plant1", "assembly", "line1", "meter")
+    assert t == "zcf/v1/plant1/assembly/line1/meter/telemetry"
+    parsed = topics.parse_device_topic(t)
+    assert parsed == topics.DeviceTopic("plant1", "assembly", "line1", "meter", "telemetry")
+    assert topics.parse_device_topic("zcf/v1/x/_edge/agent/status") is None
+    assert topics.parse_agent_status(topics.agent_status("p", "edge-1")) == ("p", "edge-1")
+
+
+def test_bad_segment_named() -> None:
+    with pytest.raises(ValueError, match="device 'a/b'"):
+        topics.check_segment("a/b", "device")
+
+
+class _Cfg(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mqtt: MqttConfig
+
+
+def test_config_error_names_file_and_key(tmp_path: Path) -> None:
+    f = tmp_path / "x.toml"
+    f.write_text('[mqtt]\nurl = "http://h"\nkeepalive_s = 1\nbogus = 2\n')
+    with pytest.raises(ConfigError) as err:
+        load_toml(_Cfg, f)
+    text = str(err.value)
+    assert f"{f}: mqtt.url:" in text and "mqtt://" in text
+    assert f"{f}: mqtt.keepalive_s:" in text and "(got 1)" in text
+    assert f"{f}: mqtt.bogus: Extra inputs are not permitted" in text
+
+
+def test_toml_syntax_error(tmp_path: Path) -> None:
+    f = tmp_path / "x.toml"
+    f.write_text("[mqtt\n")
+    with pytest.raises(ConfigError, match="TOML syntax error"):
+        load_toml(_Cfg, f)
+
+
+def test_mqtt_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZCF_MQTT_URL", "mqtts://u:p%40ss@broker.example:8884")
+    cfg = MqttConfig().with_env()
+    assert (cfg.host, cfg.port, cfg.tls, cfg.credentials) == (
+        "broker.example", 8884, True, ("u", "p@ss")
+    )
