@@ -25,7 +25,7 @@ def encode(msg: Telemetry | DeviceStatus) -> bytes:
     return _encoder.encode(msg)
 
 
-def decode_telemetry(payload: bytes, now_ms: int | None = None) -> Telemetry:
+def decode_telemetry(payload: bytes | bytearray, now_ms: int | None = None) -> Telemetry:
     """Decode and validate one telemetry payload; raise WireError with a stable cause label."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise WireError("oversize", f"{len(payload)} bytes > {MAX_PAYLOAD_BYTES}")
@@ -51,7 +51,7 @@ def validate_telemetry(msg: Telemetry, now_ms: int | None = None) -> None:
             raise WireError("absurd_timestamp", f"point {p.name!r} ts {p.ts}")
 
 
-def decode_status(payload: bytes) -> DeviceStatus:
+def decode_status(payload: bytes | bytearray) -> DeviceStatus:
     """Decode a retained status payload."""
     try:
         return _status_decoder.decode(payload)

@@ -1,11 +1,11 @@
 """Exception tree shared by every service.
 
-    ZcfError
-    ├── ConfigError      a config file or setting is invalid (names file, key, problem)
-    ├── WireError        a message does not match the wire schema (carries a short cause)
-    ├── DriverError      a device could not be read (wraps the protocol library's error)
-    ├── PublishError     the broker did not accept a message
-    └── StoreError       the time-series store refused or could not be reached
+ZcfError
+├── ConfigError      a config file or setting is invalid (names file, key, problem)
+├── WireError        a message does not match the wire schema (carries a short cause)
+├── DriverError      a device could not be read (wraps the protocol library's error)
+├── PublishError     the broker did not accept a message
+└── StoreError       the time-series store refused or could not be reached
 """
 
 from __future__ import annotations

@@ -5,14 +5,14 @@ Structs are msgspec structs: frozen, slotted and decoded with type checks in one
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import msgspec
 
 SCHEMA_VERSION = 1
 
 
-class Quality(str, Enum):
+class Quality(StrEnum):
     """Data quality of one value, as OPC UA status codes and Modbus reads map onto it."""
 
     GOOD = "good"

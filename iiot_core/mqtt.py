@@ -8,6 +8,7 @@ delivers incoming messages on the event loop with ``call_soon_threadsafe``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import threading
@@ -161,9 +162,7 @@ class MqttConnection:
 
     # -- publishing ------------------------------------------------------------------------
 
-    def publish(
-        self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
-    ) -> asyncio.Future[None]:
+    def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> asyncio.Future[None]:
         """Publish; the future resolves on PUBACK (QoS 1) or at once (QoS 0)."""
         assert self._loop is not None, "start() first"
         fut: asyncio.Future[None] = self._loop.create_future()
@@ -229,10 +228,9 @@ class MqttConnection:
     def _call_in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            try:
+            # The loop may close between the check and the call.
+            with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(fn, *args)
-            except RuntimeError:  # loop closed between the check and the call
-                pass
 
     def _fail_pending(self, why: str) -> None:
         with self._lock:

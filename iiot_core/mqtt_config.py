@@ -58,10 +58,12 @@ class MqttConfig(BaseModel):
         return user, pw
 
     def with_env(self) -> MqttConfig:
-        """Apply ``ZCF_MQTT_URL``, ``ZCF_MQTT_USERNAME``, ``ZCF_MQTT_PASSWORD``, ``ZCF_MQTT_CA_FILE``."""
-        updates = {
+        """Apply ``ZCF_MQTT_URL``, ``_USERNAME``, ``_PASSWORD``, ``_CA_FILE``, ``_PROTOCOL`` (5|4)."""
+        updates: dict[str, object] = {
             key: val
             for key in ("url", "username", "password", "ca_file")
             if (val := env_override(f"mqtt_{key}")) is not None
         }
+        if (proto := env_override("mqtt_protocol")) is not None:
+            updates["protocol"] = int(proto) if proto.isdigit() else proto
         return self.model_validate({**self.model_dump(), **updates}) if updates else self

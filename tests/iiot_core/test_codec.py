@@ -14,7 +14,13 @@ NOW = 1_764_000_000_000
 
 def _msg(**over: object) -> Telemetry:
     base = dict(
-        schema=SCHEMA_VERSION, site="s", area="a", line="l", device="d", seq=1, ts=NOW,
+        schema=SCHEMA_VERSION,
+        site="s",
+        area="a",
+        line="l",
+        device="d",
+        seq=1,
+        ts=NOW,
         points=[Point("p", 1.5, NOW, "kW", Quality.GOOD)],
     )
     base.update(over)

@@ -51,6 +51,4 @@ def test_toml_syntax_error(tmp_path: Path) -> None:
 def test_mqtt_env_override(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZCF_MQTT_URL", "mqtts://u:p%40ss@broker.example:8884")
     cfg = MqttConfig().with_env()
-    assert (cfg.host, cfg.port, cfg.tls, cfg.credentials) == (
-        "broker.example", 8884, True, ("u", "p@ss")
-    )
+    assert (cfg.host, cfg.port, cfg.tls, cfg.credentials) == ("broker.example", 8884, True, ("u", "p@ss"))

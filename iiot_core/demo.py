@@ -1,0 +1,197 @@
+"""``zcf demo``: the whole plant and product on embedded defaults, in one command.
+
+Starts a broker (``ZCF_MQTT_URL`` when set, else Mosquitto when installed, else the embedded
+broker), then each role as its own process (simulators, edge agent, ingest, engine with the
+API and dashboard), shows live traffic in the console, and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from iiot_core import logs, topics
+from iiot_core.demo_monitor import DemoMonitor
+from iiot_core.embedded_broker import EmbeddedBroker
+from iiot_core.mqtt import MqttConnection, Subscription
+from iiot_core.mqtt_config import MqttConfig
+
+log = logging.getLogger(__name__)
+
+DEMO_MQTT_PORT = 11883
+EXAMPLES = Path(__file__).resolve().parent.parent / "deploy" / "examples"
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="zcf demo", description=__doc__.splitlines()[0])
+    p.add_argument("--port", type=int, default=8080, help="API and dashboard port (default 8080)")
+    p.add_argument("--speed", type=float, default=1.0, help="scenario speed factor (default 1)")
+    p.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="state, store and logs")
+    p.add_argument("--mqtt-port", type=int, default=DEMO_MQTT_PORT, help="local broker port")
+    p.add_argument("--examples", type=Path, default=EXAMPLES, help="folder with edge.toml, plant.toml")
+    p.add_argument("--refresh", type=float, default=3.0, help="console refresh interval, s")
+    return p.parse_args(argv)
+
+
+def _roles(args: argparse.Namespace, store_url: str) -> list[tuple[str, list[str]]]:
+    """The processes to start, in start order."""
+    data = str(args.data_dir)
+    roles = [
+        ("sim", ["sim", "--speed", str(args.speed), "--seed", str(args.seed)]),
+        ("edge", ["edge", "--config", str(args.examples / "edge.toml"), "--data-dir", data]),
+        ("ingest", ["ingest", "--store", store_url, "--data-dir", data, "--http-port", "0"]),
+        (
+            "engine",
+            [
+                *("engine", "--plant", str(args.examples / "plant.toml")),
+                *("--data-dir", data, "--http-port", str(args.port)),
+            ],
+        ),
+    ]
+    # Roles whose package is not part of this installation are skipped with a note.
+    pkg = {
+        "sim": "simulators.cli",
+        "edge": "edge_agent.cli",
+        "ingest": "ingest_service.cli",
+        "engine": "carbon_engine.cli",
+    }
+    return [(name, cmd) for name, cmd in roles if importlib.util.find_spec(pkg[name]) is not None]
+
+
+def mosquitto_binary() -> str | None:
+    """Mosquitto's path; Debian installs it in /usr/sbin, which is not on every user's PATH."""
+    return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
+
+
+class Demo:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
+        self.embedded: EmbeddedBroker | None = None
+        self.env = dict(os.environ)
+        self.logdir = args.data_dir / "logs"
+
+    async def start_broker(self) -> str:
+        if "ZCF_MQTT_URL" in os.environ:
+            return os.environ["ZCF_MQTT_URL"]
+        url = f"mqtt://127.0.0.1:{self.args.mqtt_port}"
+        binary = mosquitto_binary()
+        if binary:
+            conf = self.args.data_dir / "mosquitto.conf"
+            conf.write_text(
+                f"listener {self.args.mqtt_port} 127.0.0.1\nallow_anonymous true\n"
+                f"persistence true\npersistence_location {self.args.data_dir.resolve()}/\n"
+                "max_queued_messages 100000\nmax_inflight_messages 0\n"
+            )
+            self._spawn("mosquitto", [binary, "-c", str(conf)])
+            print(f"broker: Mosquitto on {url}")
+        else:
+            self.embedded = EmbeddedBroker(port=self.args.mqtt_port)
+            await self.embedded.start()
+            self.env["ZCF_MQTT_PROTOCOL"] = "4"  # the embedded broker speaks MQTT 3.1.1
+            print(f"broker: embedded (no Mosquitto installed) on {url}")
+        await _wait_port(self.args.mqtt_port, 10)
+        return url
+
+    def _spawn(self, name: str, cmd: list[str]) -> None:
+        out = (self.logdir / f"{name}.log").open("ab")
+        proc = subprocess.Popen(cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.procs.append((name, proc))
+
+    def start_roles(self, mqtt_url: str) -> None:
+        self.env["ZCF_MQTT_URL"] = mqtt_url
+        store = os.environ.get("ZCF_STORE_URL") or f"sqlite:///{(self.args.data_dir / 'zcf.db').resolve()}"
+        for name, cmd in _roles(self.args, store):
+            self._spawn(name, [sys.executable, "-m", "iiot_core.cli", *cmd])
+        print(f"logs: {self.logdir}/<role>.log   store: {store}")
+
+    def dead_role(self) -> str | None:
+        for name, proc in self.procs:
+            if proc.poll() is not None:
+                return name
+        return None
+
+    async def stop(self) -> None:
+        for _, proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGINT)
+        for name, proc in reversed(self.procs):
+            try:
+                await asyncio.to_thread(proc.wait, 10)
+            except subprocess.TimeoutExpired:
+                log.warning("role did not stop in time, killing role=%s", name)
+                proc.kill()
+        if self.embedded is not None:
+            await self.embedded.stop()
+
+
+async def _wait_port(port: int, timeout_s: float) -> None:
+    async with asyncio.timeout(timeout_s):
+        while True:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                return
+            except OSError:
+                await asyncio.sleep(0.1)
+
+
+async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
+    """Run the demo until ``stop`` is set or a role dies; return the exit code."""
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    demo = Demo(args)
+    demo.logdir.mkdir(exist_ok=True)
+    url = await demo.start_broker()
+    demo.start_roles(url)
+    print(f"\n  Dashboard: http://127.0.0.1:{args.port}/   (Ctrl-C stops everything)\n", flush=True)
+    monitor = DemoMonitor()
+    watch = MqttConnection(
+        MqttConfig(url=url).with_env(),
+        f"zcf-demo-monitor-{os.getpid()}",
+        subscriptions=[
+            Subscription(topics.TELEMETRY_FILTER, qos=0),
+            Subscription(topics.RESULT_FILTER, qos=0),
+        ],
+        on_message=monitor.on_message,
+    )
+    await watch.start()
+    code = 0
+    try:
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), args.refresh)
+            print(monitor.render(), flush=True)
+            if (dead := demo.dead_role()) is not None:
+                print(f"role {dead!r} exited; see {demo.logdir / dead}.log", file=sys.stderr)
+                code = 1
+                break
+    finally:
+        await watch.stop()
+        await demo.stop()
+    if monitor.first_telemetry_s is not None:
+        print(f"first telemetry after {monitor.first_telemetry_s:.1f} s", flush=True)
+    return code
+
+
+def main(argv: list[str]) -> int:
+    args = _parse(argv)
+    logs.setup()
+
+    async def _main() -> int:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        return await run(args, stop)
+
+    return asyncio.run(_main())
