@@ -1,0 +1,115 @@
+"""What the operator API reads from the running engine: the contract between engine and API.
+
+The engine implements ``EngineView``; the API depends only on this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+NodeLevel = Literal["site", "area", "line", "meter"]
+AlertState = Literal["raised", "acknowledged", "cleared"]
+Severity = Literal["info", "warning", "critical"]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One node of the asset tree; ``path`` is ``site``, ``site/area`` or ``site/area/line``."""
+
+    path: str
+    level: NodeLevel
+    name: str
+    parent: str | None
+    label_en: str = ""
+    label_zh: str = ""
+    children: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LiveValues:
+    """Current values of one node: rolling last minute for rates, today (site time) for totals."""
+
+    path: str
+    ts: int  # ms since epoch of the newest sample included
+    power_kw: float
+    intensity_location_kg_per_kwh: float  # location-based Scope 2 + Scope 1 over energy, last minute
+    intensity_market_kg_per_kwh: float
+    intensity_kg_per_unit: float | None  # None where the node has no production counter
+    energy_per_unit_kwh: float | None
+    renewable_share: float  # 0..1
+    energy_today_kwh: float
+    scope1_today_kg: float
+    scope2_location_today_kg: float
+    scope2_market_today_kg: float
+    units_today: float | None
+    factor_versions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AlertView:
+    id: str
+    rule: str
+    node: str
+    severity: Severity
+    state: AlertState
+    message: str
+    value: float | None
+    raised_ts: int
+    acked_ts: int | None = None
+    acked_by: str | None = None
+    cleared_ts: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceView:
+    device: str
+    path: str  # site/area/line the device belongs to
+    state: Literal["online", "offline", "unknown"]
+    last_seen: int | None
+    quality: str  # worst quality of the last message's points
+
+
+@dataclass(frozen=True, slots=True)
+class FactorView:
+    id: str
+    carrier: str
+    kind: str  # e.g. "location", "residual_mix", "combustion", "footprint"
+    value: float
+    unit: str
+    source: str
+    valid_from: str
+    valid_to: str | None
+    version: str
+    parameters: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineEvent:
+    """Pushed to live clients: ``kind`` is ``live`` (data = LiveValues list) or ``alert``."""
+
+    kind: Literal["live", "alert"]
+    data: object
+
+
+class EngineView(Protocol):
+    """Read side of the engine, plus the one operator action (acknowledge)."""
+
+    def tree(self) -> list[Node]: ...
+
+    def live(self) -> list[LiveValues]: ...
+
+    def alerts(
+        self, state: AlertState | None = None, severity: Severity | None = None, node: str | None = None
+    ) -> list[AlertView]: ...
+
+    def ack_alert(self, alert_id: str, by: str) -> AlertView | None: ...
+
+    def factors(self) -> list[FactorView]: ...
+
+    def devices(self) -> list[DeviceView]: ...
+
+    def events(self) -> AsyncIterator[EngineEvent]:
+        """A fresh async iterator of events for one live client (bounded; slow clients drop)."""
+        ...
