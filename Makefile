@@ -4,6 +4,7 @@ PY := $(VENV)/bin/python
 PACKAGES := iiot_core edge_agent ingest_service carbon_engine simulators
 PORT ?= 8080
 SPEED ?= 1
+ASSETS := carbon_engine/api/static/vendor/uPlot.esm.js
 
 .PHONY: demo test venv servers lint typecheck unit bench clean
 
@@ -13,7 +14,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $@
 
-venv: $(VENV)/.installed
+# Chart library for the dashboard, from the npm registry (pinned in package-lock.json).
+# Without npm the demo still runs; the dashboard page then names the missing build step.
+$(ASSETS): package-lock.json
+	bash carbon_engine/api/build_assets.sh || echo "warning: dashboard charts not built (needs npm)" >&2
+
+venv: $(VENV)/.installed $(ASSETS)
 
 demo: venv
 	$(VENV)/bin/zcf demo --port $(PORT) --speed $(SPEED)
@@ -31,7 +37,7 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy $(PACKAGES)
 
-test: venv servers
+test: servers venv
 	$(PY) -m pytest
 	$(MAKE) --no-print-directory lint typecheck
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -51,7 +52,8 @@ class Mosquitto:
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 100000\n"
             "max_inflight_messages 0\n"
-            "log_dest none\n"
+            "log_dest none\n" + ("user root\n" if os.geteuid() == 0 else "")
+            # Run as root, Mosquitto drops to its own user and then cannot write persistence here.
         )
         self.proc = subprocess.Popen([binary, "-c", str(conf)])
         wait_port(self.port)
@@ -79,3 +81,144 @@ def mosquitto(workdir: Path) -> Iterator[Mosquitto]:
         yield broker
     finally:
         broker.stop()
+
+
+@dataclass
+class Influxd:
+    """An InfluxDB 1.x ``influxd`` on loopback (all its listeners on free ports); restartable."""
+
+    workdir: Path
+    port: int
+    rpc_port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def store_url(self, db: str = "zcf") -> str:
+        return f"influxdb-v1://127.0.0.1:{self.port}/{db}"
+
+    def start(self) -> None:
+        conf = self.workdir / "influxd.conf"
+        conf.write_text(
+            "reporting-disabled = true\n"
+            f'bind-address = "127.0.0.1:{self.rpc_port}"\n'
+            f'[meta]\n  dir = "{self.workdir}/meta"\n  logging-enabled = false\n'
+            f'[data]\n  dir = "{self.workdir}/data"\n  wal-dir = "{self.workdir}/wal"\n'
+            "  query-log-enabled = false\n"
+            "[monitor]\n  store-enabled = false\n"
+            "[subscriber]\n  enabled = false\n"
+            "[continuous_queries]\n  enabled = false\n"
+            f'[http]\n  bind-address = "127.0.0.1:{self.port}"\n  log-enabled = false\n'
+            "  flux-enabled = false\n"
+            '[logging]\n  level = "warn"\n'
+        )
+        binary = shutil.which("influxd") or "/usr/bin/influxd"
+        log = (self.workdir / "influxd.log").open("ab")
+        self.proc = subprocess.Popen([binary, "-config", str(conf)], stdout=log, stderr=log)
+        wait_port(self.port, 20)
+
+    def query(self, q: str, db: str = "zcf") -> dict[str, object]:
+        """Run an InfluxQL statement (GET for reads, POST otherwise); return the JSON answer."""
+        import json
+        import urllib.parse
+        import urllib.request
+
+        params = urllib.parse.urlencode({"q": q, "db": db, "epoch": "ms"})
+        method = "GET" if q.lstrip().upper().startswith(("SELECT", "SHOW")) else "POST"
+        req = urllib.request.Request(f"{self.url}/query?{params}", method=method)
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return dict(json.loads(resp.read()))
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def influxd(workdir: Path) -> Iterator[Influxd]:
+    server = Influxd(workdir, free_port(), free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class VictoriaMetrics:
+    """A VictoriaMetrics single-node server on loopback; it accepts the InfluxDB v2 write API."""
+
+    workdir: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def store_url(self, org: str = "zcf", bucket: str = "telemetry") -> str:
+        return f"influxdb-v2://127.0.0.1:{self.port}/{org}/{bucket}"
+
+    def start(self) -> None:
+        binary = shutil.which("victoria-metrics") or "/usr/bin/victoria-metrics"
+        log = (self.workdir / "vm.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                binary,
+                f"-httpListenAddr=127.0.0.1:{self.port}",
+                f"-storageDataPath={self.workdir}/vmdata",
+                "-loggerLevel=ERROR",
+                # Keep one sample per series and ms, as InfluxDB does for a replayed point.
+                "-dedup.minScrapeInterval=1ms",
+            ],
+            stdout=log,
+            stderr=log,
+        )
+        wait_port(self.port, 20)
+
+    def export(self, match: str = '{__name__=~".+"}') -> list[dict[str, object]]:
+        """Flush, then return every exported series (JSON lines of /api/v1/export)."""
+        import json
+        import urllib.parse
+        import urllib.request
+
+        urllib.request.urlopen(f"{self.url}/internal/force_flush", timeout=10).read()
+        params = urllib.parse.urlencode({"match[]": match})
+        with urllib.request.urlopen(f"{self.url}/api/v1/export?{params}", timeout=10) as resp:
+            return [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@contextlib.contextmanager
+def victoria_metrics(workdir: Path) -> Iterator[VictoriaMetrics]:
+    server = VictoriaMetrics(workdir, free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -1,0 +1,57 @@
+"""``zcf edge --config FILE``: run an edge agent until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+
+from edge_agent import config
+from edge_agent.agent import Agent
+from iiot_core import logs
+from iiot_core.errors import ConfigError, ZcfError
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zcf edge", description="Poll devices, publish telemetry over MQTT.")
+    p.add_argument("--config", "-c", required=True, help="edge agent TOML file")
+    p.add_argument(
+        "--data-dir", default="data", help="where relative buffer/certificate paths live (default: data)"
+    )
+    p.add_argument("--check", action="store_true", help="validate the config and exit")
+    p.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ...")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    """Entry point; 2 on a bad config (one line per fault on stderr), 1 on a runtime failure."""
+    args = _parser().parse_args(argv)
+    try:
+        cfg = config.load(args.config)
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    if args.check:
+        print(f"{args.config}: OK ({len(cfg.devices)} devices)")
+        return 0
+    logs.setup(args.log_level)
+    try:
+        asyncio.run(run(config.with_data_dir(cfg, args.data_dir)))
+    except ZcfError as exc:
+        log.error("edge agent failed: %s", exc)
+        return 1
+    return 0
+
+
+async def run(cfg: config.EdgeConfig) -> None:
+    """Run an agent for ``cfg`` until SIGINT or SIGTERM."""
+    agent = Agent(cfg)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, agent.stop)
+    await agent.run()

@@ -1,0 +1,175 @@
+"""Edge agent configuration: the TOML file validated into pydantic models at start-up.
+
+Relative paths (buffer file, certificate directory) are taken relative to the data
+directory (``zcf edge --data-dir``, default ``data`` in the working directory).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from edge_agent.config_devices import (
+    DeviceConfig,
+    ModbusPoint,
+    ModbusRtuSerialDevice,
+    ModbusRtuTcpDevice,
+    ModbusTcpDevice,
+    OpcuaDevice,
+    OpcuaPoint,
+)
+from iiot_core.config_loader import env_override, read_toml
+from iiot_core.errors import ConfigError
+from iiot_core.mqtt_config import MqttConfig
+from iiot_core.topics import check_segment
+
+__all__ = [
+    "AgentSection",
+    "BufferSection",
+    "DeviceConfig",
+    "EdgeConfig",
+    "ModbusPoint",
+    "ModbusRtuSerialDevice",
+    "ModbusRtuTcpDevice",
+    "ModbusTcpDevice",
+    "OpcuaDevice",
+    "OpcuaPoint",
+    "check",
+    "load",
+]
+
+_KINDS = ("modbus_tcp", "modbus_rtu_tcp", "modbus_rtu_serial", "opcua")
+
+
+class AgentSection(BaseModel):
+    """Who this agent is and how often it reports on itself."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    site: str
+    status_interval_s: float = Field(default=10.0, gt=0, le=3600)
+    heartbeat_s: float = Field(default=60.0, gt=0, le=86400)
+    backoff_max_s: float = Field(default=30.0, gt=0, le=3600)
+
+    @field_validator("id", "site")
+    @classmethod
+    def _segment(cls, v: str) -> str:
+        return check_segment(v, "agent id/site")
+
+
+class BufferSection(BaseModel):
+    """The on-disk store-and-forward outbox (SQLite, WAL)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = "edge-buffer.sqlite"
+    max_bytes: int = Field(default=256 * 1024 * 1024, ge=64 * 1024)
+    max_age_s: float = Field(default=7 * 86400, gt=0)
+    replay_window: int = Field(default=200, ge=1, le=5000)
+
+
+class EdgeConfig(BaseModel):
+    """The whole edge agent config file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: AgentSection
+    mqtt: MqttConfig = MqttConfig()
+    buffer: BufferSection = BufferSection()
+    devices: list[DeviceConfig] = Field(min_length=1)
+
+    @field_validator("devices")
+    @classmethod
+    def _unique_names(cls, devices: list[DeviceConfig]) -> list[DeviceConfig]:
+        first: dict[str, int] = {}
+        for i, dev in enumerate(devices):
+            if dev.name in first:
+                raise ValueError(
+                    f"duplicate device name {dev.name!r} (devices[{first[dev.name]}] and devices[{i}])"
+                )
+            first[dev.name] = i
+        return devices
+
+
+def load(path: str | Path) -> EdgeConfig:
+    """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section."""
+    p = Path(path)
+    data = read_toml(p)
+    try:
+        cfg = EdgeConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format(str(p), data, exc)) from exc
+    try:
+        mqtt = cfg.mqtt.with_env()
+        if (proto := env_override("mqtt_protocol")) is not None:
+            mqtt = MqttConfig.model_validate({**mqtt.model_dump(), "protocol": int(proto)})
+        return cfg.model_copy(update={"mqtt": mqtt})
+    except ValidationError as exc:
+        raise ConfigError(
+            [f"{p}: mqtt (from ZCF_MQTT_* environment): {e['msg']}" for e in exc.errors()]
+        ) from exc
+    except ValueError as exc:  # int() of ZCF_MQTT_PROTOCOL
+        raise ConfigError([f"{p}: mqtt.protocol (from ZCF_MQTT_PROTOCOL): {exc}"]) from exc
+
+
+def with_data_dir(cfg: EdgeConfig, data_dir: str | Path) -> EdgeConfig:
+    """``cfg`` with its relative paths (buffer, OPC UA certificates) placed under ``data_dir``."""
+    base = Path(data_dir)
+
+    def under(p: str) -> str:
+        return p if Path(p).is_absolute() else str(base / p)
+
+    devices = [
+        d.model_copy(update={"cert_dir": under(d.cert_dir)}) if isinstance(d, OpcuaDevice) else d
+        for d in cfg.devices
+    ]
+    buffer = cfg.buffer.model_copy(update={"path": under(cfg.buffer.path)})
+    return cfg.model_copy(update={"buffer": buffer, "devices": devices})
+
+
+def check(path: str | Path) -> list[str]:
+    """Error lines for ``zcf check`` (file, key path, problem); empty if the config is fine."""
+    try:
+        load(path)
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
+def _format(source: str, data: dict[str, Any], exc: ValidationError) -> list[str]:
+    lines = []
+    for err in exc.errors():
+        got = err.get("input")
+        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+        msg, loc = err["msg"].removeprefix("Value error, "), err["loc"]
+        if err["type"] == "missing":
+            msg = "missing key (required)"
+        elif err["type"] == "extra_forbidden":
+            msg = "unknown key (not allowed here)"
+        elif err["type"] == "union_tag_invalid":
+            loc, msg = (*loc, "kind"), f"unknown device kind (expected one of {', '.join(_KINDS)})"
+            shown = f" (got {err.get('ctx', {}).get('tag')!r})"
+        elif err["type"] == "union_tag_not_found":
+            loc, msg = (*loc, "kind"), f"missing key (one of {', '.join(_KINDS)})"
+        lines.append(f"{source}: {_key_path(loc, data)}: {msg}{shown}")
+    return lines
+
+
+def _key_path(loc: tuple[int | str, ...], data: Any) -> str:
+    """Render a pydantic location as ``devices[2](pv-inverter).points[1](pv_energy).type``."""
+    out = ""
+    node = data
+    for part in loc:
+        if isinstance(part, int):
+            node = node[part] if isinstance(node, list) and part < len(node) else None
+            name = node.get("name") if isinstance(node, dict) else None
+            out += f"[{part}]" + (f"({name})" if isinstance(name, str) else "")
+        elif part in _KINDS and isinstance(node, dict) and node.get("kind") == part:
+            continue  # the union tag pydantic inserts: noise for a reader
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+            out += f".{part}" if out else str(part)
+    return out or "(top level)"

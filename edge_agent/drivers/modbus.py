@@ -1,0 +1,113 @@
+"""Modbus driver (TCP, RTU over TCP, RTU on a serial port): planned reads, decoded points."""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+from edge_agent.config_devices import ModbusDevice, ModbusPoint
+from edge_agent.decode import WordDecoder, words_to_bytes
+from edge_agent.drivers.base import DriverContext, OnceLogger
+from edge_agent.drivers.modbus_bus import ModbusBus, Reply, RequestRefused, acquire_bus, release_bus
+from edge_agent.planning import ReadRequest, plan_reads, wanted
+from iiot_core.clock import now_ms
+from iiot_core.errors import DriverError
+from iiot_core.model import Point
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    """A point ready for the hot path."""
+
+    name: str
+    unit: str
+    bits: bool
+    decoder: WordDecoder
+
+
+def _compile(p: ModbusPoint) -> _Compiled:
+    return _Compiled(
+        p.name, p.unit, p.reg in ("coil", "discrete"), WordDecoder(p.type, p.order, p.scale, p.offset)
+    )
+
+
+class ModbusDriver:
+    """Reads one Modbus unit through the bus shared with the other units on its endpoint."""
+
+    def __init__(self, dev: ModbusDevice, ctx: DriverContext) -> None:
+        self.dev = dev
+        self._ctx = ctx
+        self._points = {p.name: _compile(p) for p in dev.points}
+        self.plan: list[ReadRequest] = plan_reads(
+            (wanted(p.name, p.reg, p.address, p.type) for p in dev.points), dev.max_gap
+        )
+        self._bus: ModbusBus | None = None
+        self._once = OnceLogger(log)
+
+    async def connect(self) -> None:
+        if self._bus is None:
+            try:
+                self._bus = acquire_bus(self._ctx.buses, self.dev)
+            except (RuntimeError, ImportError, ValueError, OSError) as exc:  # e.g. pyserial missing
+                raise DriverError(f"device {self.dev.name}: cannot create client: {exc}") from exc
+        await self._bus.connect(self.dev.timeout_s)
+
+    async def read(self) -> list[Point]:
+        """One poll: every planned request; refused requests leave their points out."""
+        bus = self._bus
+        if bus is None:
+            raise DriverError(f"device {self.dev.name} is not connected")
+        points: list[Point] = []
+        refused: list[RequestRefused] = []
+        for req in self.plan:
+            try:
+                reply = await bus.read(req.kind, req.address, req.count, self.dev.unit_id, self.dev.timeout_s)
+            except RequestRefused as exc:
+                refused.append(exc)
+                continue
+            self._decode(req, reply, now_ms(), points)
+        if refused and not points:
+            raise refused[0]
+        self._report_partial(refused)
+        return points
+
+    def _decode(self, req: ReadRequest, reply: Reply, ts: int, out: list[Point]) -> None:
+        buf = b"" if req.kind in ("coil", "discrete") else words_to_bytes(reply.words)
+        for key, off in req.points:
+            c = self._points[key]
+            if c.bits:
+                value = (1.0 if reply.bits[off] else 0.0) * c.decoder.scale + c.decoder.offset
+            else:
+                value = c.decoder.value(buf, off)
+            if not math.isfinite(value):
+                # Never publish NaN/inf: the point is left out of this poll (see README).
+                self._once.problem(
+                    f"nan:{key}",
+                    "non-finite value left out device=%s point=%s value=%s",
+                    self.dev.name,
+                    key,
+                    value,
+                )
+                continue
+            self._once.cleared(f"nan:{key}", "finite again device=%s point=%s", self.dev.name, key)
+            out.append(Point(key, value, ts, c.unit))
+
+    def _report_partial(self, refused: list[RequestRefused]) -> None:
+        if refused:
+            self._once.problem(
+                "refused",
+                "device %s: %d request(s) refused, points left out: %s",
+                self.dev.name,
+                len(refused),
+                refused[0],
+            )
+        else:
+            self._once.cleared("refused", "device %s: all requests answered again", self.dev.name)
+
+    async def close(self) -> None:
+        if self._bus is not None:
+            release_bus(self._ctx.buses, self._bus)
+            self._bus = None

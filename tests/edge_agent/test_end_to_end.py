@@ -1,0 +1,47 @@
+"""The example plant, a real Mosquitto and the agent: right values, units and seqs from every device."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from simulators.plant import PlantSpec, run_plant
+from tests.edge_agent.conftest import Collector, config_for, running
+from tests.servers import Mosquitto
+
+EXPECTED_UNITS = {
+    ("main-meter", "active_power"): "kW",
+    ("main-meter", "voltage_l1"): "V",
+    ("line1-meter", "import_energy"): "kWh",
+    ("pv-inverter", "temperature"): "degC",
+    ("line2-meter", "current"): "A",
+    ("line1-plc", "gas_total"): "Nm3",
+    ("line2-plc", "production_count"): "units",
+}
+
+
+async def test_every_device_publishes_decoded_values(
+    broker: Mosquitto, collector: Collector, tmp_path: Path
+) -> None:
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, seed=1) as plant:
+        cfg = config_for(plant, broker.url, tmp_path)
+        async with running(cfg):
+            names = [d.name for d in cfg.devices]
+            await collector.wait_for(lambda: all(len(collector.telemetry[n]) >= 3 for n in names), 15)
+        for name in names:
+            msgs = collector.telemetry[name]
+            seqs = [m.seq for m in msgs]
+            assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), name
+            last = msgs[-1]
+            assert not last.historical
+            dev = next(d for d in cfg.devices if d.name == name)
+            assert {p.name for p in last.points} == {p.name for p in dev.points}, name
+            for p in last.points:
+                truth = plant.truth(name, p.name)
+                assert abs(p.value - truth) <= 1e-3 * max(1.0, abs(truth)) + 0.011, (
+                    name,
+                    p.name,
+                    p.value,
+                    truth,
+                )
+                if (name, p.name) in EXPECTED_UNITS:
+                    assert p.unit == EXPECTED_UNITS[(name, p.name)]

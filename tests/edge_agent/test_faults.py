@@ -1,0 +1,134 @@
+"""Device faults: a dead or refusing device only affects itself, and is read again when back."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from simulators.opcua_server import OpcuaSecurity
+from simulators.plant import PlantSpec, run_plant
+from tests.edge_agent.conftest import Collector, config_for, running
+from tests.servers import Mosquitto
+
+
+def _count(c: Collector, name: str) -> int:
+    return len(c.telemetry[name])
+
+
+async def test_dead_device_does_not_delay_the_others(
+    broker: Mosquitto, collector: Collector, tmp_path: Path
+) -> None:
+    only = {"main-meter", "line1-meter", "pv-inverter", "line2-meter"}
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, only=only) as plant:
+        overrides = {n: {"timeout_s": 0.5} for n in only}
+        cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.1, device_overrides=overrides)
+        async with running(cfg):
+            await collector.wait_for(lambda: all(_count(collector, n) >= 2 for n in only))
+            await plant.stop_device("pv-inverter")  # its server closes: connect refused
+            await plant.stop_device("line2-meter")  # likewise, on the RTU-over-TCP port
+            await asyncio.sleep(0.3)
+            before = {n: _count(collector, n) for n in only}
+            await asyncio.sleep(2.0)
+            gained = {n: _count(collector, n) - before[n] for n in only}
+            # 0.1 s polling: ~20 polls in 2 s; allow for a loaded CI box.
+            assert gained["main-meter"] >= 12 and gained["line1-meter"] >= 12, gained
+            assert gained["pv-inverter"] == 0 and gained["line2-meter"] == 0, gained
+            await collector.wait_for(
+                lambda: (
+                    collector.status["pv-inverter"][-1:] != []
+                    and collector.status["pv-inverter"][-1].state == "offline"
+                )
+            )
+            await plant.resume_device("pv-inverter")
+            await plant.resume_device("line2-meter")
+            mark = {n: _count(collector, n) for n in ("pv-inverter", "line2-meter")}
+            await collector.wait_for(lambda: all(_count(collector, n) > mark[n] + 2 for n in mark), 8)
+            await collector.wait_for(lambda: collector.status["pv-inverter"][-1].state == "online")
+    for name in only:
+        seqs = [t.seq for t in collector.telemetry[name]]
+        assert seqs == sorted(set(seqs)), name  # increasing, no duplicates
+
+
+async def test_silent_unit_on_a_shared_connection(
+    broker: Mosquitto, collector: Collector, tmp_path: Path
+) -> None:
+    # main-meter and line1-meter share one TCP connection: a silent unit holds the bus for
+    # at most its timeout per attempt, and backoff spaces the attempts out.
+    only = {"main-meter", "line1-meter"}
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, only=only) as plant:
+        overrides = {n: {"timeout_s": 0.3} for n in only}
+        cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.1, device_overrides=overrides)
+        async with running(cfg):
+            await collector.wait_for(lambda: all(_count(collector, n) >= 2 for n in only))
+            await plant.stop_device("main-meter")
+            await asyncio.sleep(0.5)
+            before = _count(collector, "line1-meter")
+            await asyncio.sleep(2.0)
+            assert _count(collector, "line1-meter") - before >= 8
+            await plant.resume_device("main-meter")
+            mark = _count(collector, "main-meter")
+            await collector.wait_for(lambda: _count(collector, "main-meter") > mark + 2, 8)
+
+
+async def test_exception_responses_then_recovery(
+    broker: Mosquitto, collector: Collector, tmp_path: Path
+) -> None:
+    only = {"line2-meter", "pv-inverter"}
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, only=only) as plant:
+        cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.1)
+        async with running(cfg) as agent:
+            await collector.wait_for(lambda: _count(collector, "line2-meter") >= 2)
+            plant.set_exception("line2-meter", True)
+            pv_before = _count(collector, "pv-inverter")
+            await collector.wait_for(lambda: agent.health["line2-meter"].online is False)
+            assert "exception code" in agent.health["line2-meter"].last_error
+            await collector.wait_for(lambda: collector.status["line2-meter"][-1].state == "offline")
+            plant.set_exception("line2-meter", False)
+            mark = _count(collector, "line2-meter")
+            await collector.wait_for(lambda: _count(collector, "line2-meter") > mark + 2, 8)
+            assert agent.health["line2-meter"].online is True
+            assert _count(collector, "pv-inverter") > pv_before + 3  # never disturbed
+
+
+async def test_opcua_server_restart_is_recovered(
+    broker: Mosquitto, collector: Collector, tmp_path: Path
+) -> None:
+    only = {"line1-plc", "line2-plc"}
+    async with run_plant(PlantSpec.example(), ports="free", speed=1, only=only) as plant:
+        overrides = {n: {"timeout_s": 1} for n in only}
+        cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.2, device_overrides=overrides)
+        async with running(cfg) as agent:
+            await collector.wait_for(lambda: all(_count(collector, n) >= 2 for n in only))
+            await plant.restart_opcua("line1-plc")
+            await plant.restart_opcua("line2-plc")
+            mark = {n: _count(collector, n) for n in only}
+            await collector.wait_for(lambda: all(_count(collector, n) > mark[n] + 3 for n in only), 15)
+            for name in only:
+                assert agent.health[name].online is True
+                last = collector.telemetry[name][-1]
+                assert {p.quality.value for p in last.points} == {"good"}
+                truth = plant.truth(name, "gas_total")
+                got = next(p.value for p in last.points if p.name == "gas_total")
+                assert abs(got - truth) <= 0.05 * max(1.0, truth)
+
+
+async def test_opcua_sign_and_encrypt_with_username(
+    broker: Mosquitto, collector: Collector, tmp_path: Path
+) -> None:
+    security = OpcuaSecurity(tmp_path / "server-pki", "operator", "s3cret", allow_anonymous=False)
+    only = {"line1-plc"}
+    async with run_plant(
+        PlantSpec.example(), ports="free", speed=0, only=only, opcua_security=security
+    ) as plant:
+        dev = {
+            "security_policy": "Basic256Sha256",
+            "security_mode": "SignAndEncrypt",
+            "username": "operator",
+            "password": "s3cret",
+        }
+        cfg = config_for(plant, broker.url, tmp_path, only=only, device_overrides={"line1-plc": dev})
+        async with running(cfg):
+            await collector.wait_for(lambda: _count(collector, "line1-plc") >= 2, 15)
+        assert (tmp_path / "pki" / "edge1-cert.der").is_file()  # generated on first start
+        last = collector.telemetry["line1-plc"][-1]
+        assert {p.name for p in last.points} >= {"production_count", "gas_total"}

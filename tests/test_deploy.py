@@ -1,0 +1,39 @@
+"""The deployment files are consistent with the code: roles exist, referenced files exist."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from iiot_core.cli import ROLES
+
+DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
+# Secrets the operator creates on the host (documented in deploy/README.md), never shipped.
+OPERATOR_FILES = {"./mosquitto/passwd"}
+
+
+def test_compose_is_valid_and_uses_real_roles() -> None:
+    compose = yaml.safe_load((DEPLOY / "compose.yaml").read_text())
+    services = compose["services"]
+    assert {"mosquitto", "influxdb", "ingest", "engine", "edge"} <= set(services)
+    for name, svc in services.items():
+        if "build" in svc:
+            assert (DEPLOY / svc["build"]["context"] / svc["build"]["dockerfile"]).is_file()
+            cmd = svc["command"]
+            assert cmd[0] == "zcf" and cmd[1] in ROLES, name
+        for vol in svc.get("volumes", []):
+            src = vol.split(":")[0]
+            if src.startswith("./") and src not in OPERATOR_FILES:
+                assert (DEPLOY / src).exists(), f"{name}: {src}"
+    for vol in compose["volumes"]:
+        assert any(vol in str(s.get("volumes", [])) for s in services.values())
+
+
+def test_systemd_units_start_real_roles() -> None:
+    units = sorted((DEPLOY / "systemd").glob("zcf-*.service"))
+    assert len(units) == 3
+    for unit in units:
+        exec_line = next(li for li in unit.read_text().splitlines() if li.startswith("ExecStart="))
+        role = exec_line.split("/zcf ")[1].split()[0]
+        assert role in ROLES and unit.stem == f"zcf-{role}"
