@@ -1,0 +1,132 @@
+"""Store contracts: the writer and reader Protocols and the value types they exchange."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from iiot_core.errors import StoreError
+from iiot_core.model import Telemetry
+
+MEASUREMENT_TELEMETRY = "telemetry"
+MEASUREMENT_CARBON = "carbon"
+SEQ_FIELD = "seq"
+QUALITY_SUFFIX = "_q"
+TAGS = ("site", "area", "line", "device")
+
+# (measurement, message): what a writer stores. A plain tuple keeps the hot path cheap.
+Record = tuple[str, Telemetry]
+
+
+class StoreRejected(StoreError):
+    """The store refused the data itself (HTTP 400: type conflict, bad line); retrying is futile."""
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesKey:
+    """One stored series: measurement, asset path and field (the point name)."""
+
+    measurement: str
+    site: str
+    area: str
+    line: str
+    device: str
+    field: str
+
+
+@dataclass(frozen=True, slots=True)
+class Selector:
+    """Which series a query covers; ``None`` matches any value, ``fields=None`` every field."""
+
+    measurement: str = MEASUREMENT_TELEMETRY
+    site: str | None = None
+    area: str | None = None
+    line: str | None = None
+    device: str | None = None
+    fields: tuple[str, ...] | None = None
+
+    def tag_filters(self) -> list[tuple[str, str]]:
+        """The (tag, value) pairs that are set, in TAGS order."""
+        pairs = [("site", self.site), ("area", self.area), ("line", self.line)]
+        pairs.append(("device", self.device))
+        return [(k, v) for k, v in pairs if v is not None]
+
+
+@dataclass(frozen=True, slots=True)
+class LatestValue:
+    """The newest sample of one series; ``ts`` in ms; ``quality`` is ``good`` unless stored."""
+
+    key: SeriesKey
+    ts: int
+    value: float
+    quality: str
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    """Aggregates of one series over ``[ts, ts + interval)``, ``ts`` aligned to the epoch."""
+
+    ts: int
+    mean: float
+    min: float
+    max: float
+    last: float
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Aggregated history of one series, buckets in time order (empty buckets left out)."""
+
+    key: SeriesKey
+    buckets: list[Bucket]
+
+
+def is_point_field(name: str) -> bool:
+    """True for a field that holds a point value (not ``seq``, not a ``*_q`` quality)."""
+    return name != SEQ_FIELD and not name.endswith(QUALITY_SUFFIX)
+
+
+class StoreWriter(Protocol):
+    """Writes batches of telemetry; idempotent, so a replayed sample overwrites itself."""
+
+    @property
+    def description(self) -> str:
+        """The store URL without secrets, for logs."""
+        ...
+
+    async def check(self) -> None:
+        """Raise StoreError with a clear message if the store is unreachable or unusable."""
+        ...
+
+    async def write(self, batch: Sequence[Record]) -> int:
+        """Durably write ``batch``; return the number of points. StoreRejected = bad data."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+class StoreReader(Protocol):
+    """Queries for the operator API: latest values and aggregated history."""
+
+    @property
+    def description(self) -> str: ...
+
+    async def check(self) -> None:
+        """Raise StoreError with a clear message if the store cannot be queried."""
+        ...
+
+    async def fields(self, measurement: str = MEASUREMENT_TELEMETRY) -> list[str]:
+        """Names of the point fields stored under ``measurement``, sorted."""
+        ...
+
+    async def latest(self, sel: Selector, since_ms: int | None = None) -> list[LatestValue]:
+        """Newest value of every selected series (optionally only samples at or after since_ms)."""
+        ...
+
+    async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
+        """Mean, min, max, last and count per ``interval_ms`` bucket over [start_ms, end_ms)."""
+        ...
+
+    async def close(self) -> None: ...

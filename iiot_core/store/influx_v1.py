@@ -1,0 +1,90 @@
+"""InfluxDB 1.x writer: line protocol POSTed to ``/write`` (precision ms) over keep-alive HTTP."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Sequence
+from urllib.parse import urlencode
+
+from iiot_core.errors import StoreError
+from iiot_core.store.base import Record, StoreRejected
+from iiot_core.store.http import HttpConnection
+from iiot_core.store.lineproto import encode_batch
+from iiot_core.store.url import StoreUrl
+
+log = logging.getLogger(__name__)
+
+
+def basic_auth(user: str | None, password: str | None) -> dict[str, str]:
+    """An Authorization header for InfluxDB 1.x basic auth, or none."""
+    if user is None:
+        return {}
+    raw = f"{user}:{password or ''}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def error_text(body: bytes) -> str:
+    """The server's error message, shortened for logs."""
+    return body.decode("utf-8", "replace").strip()[:300]
+
+
+class InfluxV1Writer:
+    """Writes batches to an InfluxDB 1.x database (also 1.8+/2.x v1-compat ``/write``)."""
+
+    def __init__(self, url: StoreUrl, timeout_s: float = 10.0) -> None:
+        self.url = url
+        self._http = HttpConnection(url.host, url.port, tls=url.tls, timeout_s=timeout_s)
+        params = {"db": url.database, "precision": "ms"}
+        if url.rp:
+            params["rp"] = url.rp
+        self._path = "/write?" + urlencode(params)
+        self._headers = {"Content-Type": "text/plain; charset=utf-8"}
+        self._headers.update(basic_auth(url.user, url.password))
+
+    @property
+    def description(self) -> str:
+        return self.url.redacted()
+
+    async def check(self) -> None:
+        """Ping the server, then make sure the database exists (a clear error if not)."""
+        where = self.description
+        try:
+            ping = await self._http.request("GET", "/ping", headers=self._headers)
+        except StoreError as exc:
+            raise StoreError(f"InfluxDB at {where} is unreachable: {exc}") from exc
+        if ping.status != 204:
+            raise StoreError(f"{where}: /ping answered HTTP {ping.status}, not InfluxDB?")
+        q = urlencode({"q": "SHOW DATABASES"})
+        resp = await self._http.request("GET", f"/query?{q}", headers=self._headers)
+        if resp.status in (401, 403):
+            raise StoreError(f"{where}: credentials refused (HTTP {resp.status})")
+        if resp.status != 200:
+            raise StoreError(f"{where}: SHOW DATABASES failed: {error_text(resp.body)}")
+        if f'["{self.url.database}"]'.encode() not in resp.body:
+            raise StoreError(
+                f"{where}: database {self.url.database!r} does not exist "
+                f'(create it: CREATE DATABASE "{self.url.database}")'
+            )
+
+    async def write(self, batch: Sequence[Record]) -> int:
+        body, n = encode_batch(batch)
+        if n == 0:
+            return 0
+        resp = await self._http.request("POST", self._path, body, self._headers)
+        raise_for_write(resp.status, resp.body, self.description)
+        return n
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+def raise_for_write(status: int, body: bytes, where: str) -> None:
+    """Map a write answer: 2xx ok, 400 StoreRejected (bad data), anything else StoreError."""
+    if 200 <= status < 300:
+        return
+    if status == 400:
+        raise StoreRejected(f"{where}: data refused: {error_text(body)}")
+    if status in (401, 403):
+        raise StoreError(f"{where}: credentials refused (HTTP {status})")
+    raise StoreError(f"{where}: write failed with HTTP {status}: {error_text(body)}")

@@ -1,0 +1,151 @@
+"""InfluxQL reader over HTTP ``/query``: InfluxDB 1.x, and 2.x/3.x through v1 compatibility.
+
+For ``influxdb-v2`` URLs the bucket is queried as the database with ``Authorization: Token``
+(InfluxDB 2.x needs a DBRP mapping for the bucket; 3.x maps it by name).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from iiot_core.errors import StoreError
+from iiot_core.store.base import (
+    QUALITY_SUFFIX,
+    TAGS,
+    Bucket,
+    History,
+    LatestValue,
+    Selector,
+    SeriesKey,
+    is_point_field,
+)
+from iiot_core.store.http import HttpConnection
+from iiot_core.store.influx_v1 import basic_auth, error_text
+from iiot_core.store.influx_v2 import token_header
+from iiot_core.store.url import StoreUrl
+
+_GROUP_BY_TAGS = ",".join(f'"{t}"' for t in TAGS)
+
+
+def ident(name: str) -> str:
+    """A double-quoted InfluxQL identifier."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def literal(value: str) -> str:
+    """A single-quoted InfluxQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def where_clause(sel: Selector, time_terms: list[str]) -> str:
+    terms = [f"{ident(k)} = {literal(v)}" for k, v in sel.tag_filters()] + time_terms
+    return f" WHERE {' AND '.join(terms)}" if terms else ""
+
+
+class InfluxQLReader:
+    """Latest values and aggregated history through InfluxQL."""
+
+    def __init__(self, url: StoreUrl, timeout_s: float = 15.0) -> None:
+        self.url = url
+        self._http = HttpConnection(url.host, url.port, tls=url.tls, timeout_s=timeout_s)
+        if url.scheme == "influxdb-v2":
+            self._headers = token_header(url.token)
+        else:
+            self._headers = basic_auth(url.user, url.password)
+
+    @property
+    def description(self) -> str:
+        return self.url.redacted()
+
+    async def query(self, statements: list[str]) -> list[dict[str, Any]]:
+        """Run statements in one request; return one result dict per statement."""
+        params = {"db": self.url.database, "epoch": "ms", "q": ";".join(statements)}
+        if self.url.rp:
+            params["rp"] = self.url.rp
+        resp = await self._http.request("GET", "/query?" + urlencode(params), headers=self._headers)
+        if resp.status != 200:
+            raise StoreError(
+                f"{self.description}: query failed (HTTP {resp.status}): {error_text(resp.body)}"
+            )
+        results: list[dict[str, Any]] = json.loads(resp.body).get("results", [])
+        for r in results:
+            if "error" in r:
+                raise StoreError(f"{self.description}: query error: {r['error']}")
+        return results
+
+    async def check(self) -> None:
+        try:
+            await self.query(["SHOW MEASUREMENTS LIMIT 1"])
+        except StoreError as exc:
+            raise StoreError(f"cannot query {self.description}: {exc}") from exc
+
+    async def fields(self, measurement: str = "telemetry") -> list[str]:
+        (res,) = await self.query([f"SHOW FIELD KEYS FROM {ident(measurement)}"])
+        names = {v[0] for s in res.get("series", []) for v in s["values"] if v[1] == "float"}
+        return sorted(n for n in names if is_point_field(n))
+
+    async def _fields_of(self, sel: Selector) -> list[str]:
+        return list(sel.fields) if sel.fields is not None else await self.fields(sel.measurement)
+
+    async def latest(self, sel: Selector, since_ms: int | None = None) -> list[LatestValue]:
+        names = await self._fields_of(sel)
+        if not names:
+            return []
+        times = [f"time >= {since_ms}ms"] if since_ms is not None else []
+        where = where_clause(sel, times)
+        stmts = [
+            f"SELECT last({ident(f)}), {ident(f + QUALITY_SUFFIX)} FROM "
+            f"{ident(sel.measurement)}{where} GROUP BY {_GROUP_BY_TAGS}"
+            for f in names
+        ]
+        out = []
+        for field, res in zip(names, await self.query(stmts), strict=True):
+            for series in res.get("series", []):
+                key = _key(sel.measurement, series.get("tags", {}), field)
+                for ts, value, quality in series["values"]:
+                    if value is not None:
+                        out.append(LatestValue(key, int(ts), float(value), quality or "good"))
+        return out
+
+    async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
+        if interval_ms <= 0 or end_ms <= start_ms:
+            raise ValueError("need interval_ms > 0 and end_ms > start_ms")
+        names = await self._fields_of(sel)
+        if not names:
+            return []
+        where = where_clause(sel, [f"time >= {start_ms}ms", f"time < {end_ms}ms"])
+        stmts = []
+        for f in names:
+            q = ident(f)
+            stmts.append(
+                f"SELECT mean({q}), min({q}), max({q}), last({q}), count({q}) FROM "
+                f"{ident(sel.measurement)}{where} GROUP BY time({interval_ms}ms),"
+                f"{_GROUP_BY_TAGS} fill(none)"
+            )
+        out = []
+        for field, res in zip(names, await self.query(stmts), strict=True):
+            for series in res.get("series", []):
+                buckets = [
+                    Bucket(int(t), float(mean), float(lo), float(hi), float(last), int(n))
+                    for t, mean, lo, hi, last, n in series["values"]
+                    if n
+                ]
+                if buckets:
+                    out.append(History(_key(sel.measurement, series.get("tags", {}), field), buckets))
+        return out
+
+    async def close(self) -> None:
+        await self._http.close()
+
+
+def _key(measurement: str, tags: dict[str, str], field: str) -> SeriesKey:
+    return SeriesKey(
+        measurement,
+        tags.get("site", ""),
+        tags.get("area", ""),
+        tags.get("line", ""),
+        tags.get("device", ""),
+        field,
+    )

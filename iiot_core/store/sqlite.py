@@ -1,0 +1,172 @@
+"""The embedded store: one SQLite file in WAL mode, the default when no InfluxDB is set.
+
+Schema (normalised so that a sample row stays small and the primary key stays short)::
+
+    series(id, measurement, site, area, line, device, field)   UNIQUE over all but id
+    samples(series_id, ts, value, quality, seq)                 PRIMARY KEY (series_id, ts)
+
+``quality`` is NULL for good samples. ``INSERT OR REPLACE`` on (series, ts) makes a replayed
+sample overwrite itself. One transaction per batch, ``synchronous=FULL``: a batch is on disk
+before ``write`` returns, which is what lets ingest acknowledge the MQTT messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from iiot_core.errors import StoreError
+from iiot_core.model import Quality
+from iiot_core.store.base import Record
+from iiot_core.store.url import StoreUrl
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS series (
+    id INTEGER PRIMARY KEY,
+    measurement TEXT NOT NULL, site TEXT NOT NULL, area TEXT NOT NULL,
+    line TEXT NOT NULL, device TEXT NOT NULL, field TEXT NOT NULL,
+    UNIQUE (measurement, site, area, line, device, field)
+);
+CREATE TABLE IF NOT EXISTS samples (
+    series_id INTEGER NOT NULL REFERENCES series (id),
+    ts INTEGER NOT NULL,
+    value REAL NOT NULL,
+    quality TEXT,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (series_id, ts)
+) WITHOUT ROWID;
+"""
+_COLS = 5
+# Many rows per statement: sqlite3 releases the GIL around every step, and a handoff per
+# row costs more than the insert itself when paho's thread is busy too.
+_ROWS_PER_INSERT = 200
+_INSERT = "INSERT OR REPLACE INTO samples (series_id, ts, value, quality, seq) VALUES "
+_GOOD = Quality.GOOD
+SeriesTuple = tuple[str, str, str, str, str, str]
+
+
+class SqliteBase:
+    """One connection, used only from its own worker thread."""
+
+    def __init__(self, url: StoreUrl, *, readonly: bool = False, timeout_s: float = 30.0) -> None:
+        assert url.path is not None
+        self.url = url
+        self.path = url.path
+        self.readonly = readonly
+        self.timeout_s = timeout_s
+        self._conn: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="sqlite")
+
+    @property
+    def description(self) -> str:
+        return self.url.redacted()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._conn is None:
+            if self.readonly:
+                uri = f"{self.path.resolve().as_uri()}?mode=ro"
+                conn = sqlite3.connect(uri, uri=True, timeout=self.timeout_s)
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                conn = sqlite3.connect(self.path, timeout=self.timeout_s)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=FULL")
+                # Inserts land all over the (series, ts) B-tree: keep its pages cached.
+                conn.execute("PRAGMA cache_size=-65536")
+                conn.executescript(SCHEMA)
+            self._conn = conn
+        return self._conn
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn(connection)`` in the worker thread; sqlite errors become StoreError."""
+        loop = asyncio.get_running_loop()
+
+        def call() -> T:
+            return fn(self._open())
+
+        try:
+            async with asyncio.timeout(self.timeout_s + 5):
+                return await loop.run_in_executor(self._executor, call)
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{self.description}: {exc}") from exc
+        except TimeoutError:
+            raise StoreError(f"{self.description}: busy for {self.timeout_s:.0f} s") from None
+
+    async def check(self) -> None:
+        await self.run(lambda c: c.execute("SELECT count(*) FROM series").fetchone())
+
+    async def close(self) -> None:
+        def shut(_c: sqlite3.Connection) -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        if self._conn is not None:
+            await self.run(shut)
+        self._executor.shutdown(wait=False)
+
+
+class SqliteWriter(SqliteBase):
+    """Writes batches into the embedded store."""
+
+    def __init__(self, url: StoreUrl) -> None:
+        super().__init__(url)
+        self._ids: dict[SeriesTuple, int] = {}
+
+    def _series_id(self, conn: sqlite3.Connection, key: SeriesTuple) -> int:
+        conn.execute(
+            "INSERT OR IGNORE INTO series (measurement, site, area, line, device, field) "
+            "VALUES (?,?,?,?,?,?)",
+            key,
+        )
+        row = conn.execute(
+            "SELECT id FROM series WHERE measurement=? AND site=? AND area=? AND line=? "
+            "AND device=? AND field=?",
+            key,
+        ).fetchone()
+        self._ids[key] = int(row[0])
+        return int(row[0])
+
+    def _values(self, conn: sqlite3.Connection, batch: Sequence[Record]) -> list[object]:
+        """Flat parameter list, five per sample row (no per-row tuple on the hot path)."""
+        ids = self._ids
+        flat: list[object] = []
+        add = flat.extend
+        for measurement, msg in batch:
+            site, area, line, device, seq = msg.site, msg.area, msg.line, msg.device, msg.seq
+            for p in msg.points:
+                key = (measurement, site, area, line, device, p.name)
+                sid = ids.get(key)
+                if sid is None:
+                    sid = self._series_id(conn, key)
+                add((sid, p.ts, p.value, None if p.quality is _GOOD else p.quality.value, seq))
+        return flat
+
+    def _write(self, conn: sqlite3.Connection, batch: Sequence[Record]) -> int:
+        try:
+            with conn:  # one transaction: series rows and samples commit together
+                flat = self._values(conn, batch)
+                _insert_many(conn, flat)
+        except BaseException:
+            self._ids.clear()  # ids of series inserted in the rolled-back transaction are void
+            raise
+        return len(flat) // _COLS
+
+    async def write(self, batch: Sequence[Record]) -> int:
+        return await self.run(lambda c: self._write(c, batch))
+
+
+def _insert_many(conn: sqlite3.Connection, flat: list[object]) -> None:
+    step = _ROWS_PER_INSERT * _COLS
+    full = len(flat) - len(flat) % step
+    if full:
+        sql = _INSERT + ",".join(["(?,?,?,?,?)"] * _ROWS_PER_INSERT)
+        conn.executemany(sql, (flat[i : i + step] for i in range(0, full, step)))
+    rest = (len(flat) - full) // _COLS
+    if rest:
+        conn.execute(_INSERT + ",".join(["(?,?,?,?,?)"] * rest), flat[full:])

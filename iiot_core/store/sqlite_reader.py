@@ -1,0 +1,88 @@
+"""Reader for the embedded SQLite store (read-only connection, WAL lets it run beside ingest)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from iiot_core.store.base import Bucket, History, LatestValue, Selector, SeriesKey
+from iiot_core.store.sqlite import SqliteBase
+from iiot_core.store.url import StoreUrl
+
+_LATEST = """
+SELECT s.measurement, s.site, s.area, s.line, s.device, s.field, v.ts, v.value, v.quality
+FROM series s JOIN samples v
+  ON v.series_id = s.id AND v.ts = (SELECT max(ts) FROM samples WHERE series_id = s.id)
+WHERE {where} ORDER BY s.site, s.area, s.line, s.device, s.field
+"""
+
+_HISTORY = """
+SELECT s.measurement, s.site, s.area, s.line, s.device, s.field,
+       g.b, g.mean, g.lo, g.hi, v.value, g.n
+FROM (
+  SELECT series_id AS sid, (ts / :iv) * :iv AS b, avg(value) AS mean, min(value) AS lo,
+         max(value) AS hi, count(*) AS n, max(ts) AS last_ts
+  FROM samples
+  WHERE series_id IN (SELECT id FROM series s WHERE {where}) AND ts >= :start AND ts < :end
+  GROUP BY sid, b
+) g
+JOIN samples v ON v.series_id = g.sid AND v.ts = g.last_ts
+JOIN series s ON s.id = g.sid
+ORDER BY s.site, s.area, s.line, s.device, s.field, g.b
+"""
+
+
+def _where(sel: Selector) -> tuple[str, dict[str, Any]]:
+    terms = ["s.measurement = :measurement"]
+    params: dict[str, Any] = {"measurement": sel.measurement}
+    for tag, value in sel.tag_filters():
+        terms.append(f"s.{tag} = :{tag}")
+        params[tag] = value
+    if sel.fields is not None:
+        names = [f":f{i}" for i in range(len(sel.fields))]
+        terms.append(f"s.field IN ({','.join(names) or 'NULL'})")
+        params.update({f"f{i}": f for i, f in enumerate(sel.fields)})
+    return " AND ".join(terms), params
+
+
+class SqliteReader(SqliteBase):
+    """Latest values and aggregated history from the embedded store."""
+
+    def __init__(self, url: StoreUrl) -> None:
+        super().__init__(url, readonly=True)
+
+    async def fields(self, measurement: str = "telemetry") -> list[str]:
+        sql = "SELECT DISTINCT field FROM series WHERE measurement = ? ORDER BY field"
+        rows = await self.run(lambda c: c.execute(sql, (measurement,)).fetchall())
+        return [r[0] for r in rows]
+
+    async def latest(self, sel: Selector, since_ms: int | None = None) -> list[LatestValue]:
+        where, params = _where(sel)
+        if since_ms is not None:
+            where += " AND v.ts >= :since"
+            params["since"] = since_ms
+
+        def q(c: sqlite3.Connection) -> list[Any]:
+            return c.execute(_LATEST.format(where=where), params).fetchall()
+
+        return [
+            LatestValue(SeriesKey(*r[:6]), int(r[6]), float(r[7]), r[8] or "good") for r in await self.run(q)
+        ]
+
+    async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
+        if interval_ms <= 0 or end_ms <= start_ms:
+            raise ValueError("need interval_ms > 0 and end_ms > start_ms")
+        where, params = _where(sel)
+        params.update(iv=interval_ms, start=start_ms, end=end_ms)
+
+        def q(c: sqlite3.Connection) -> list[Any]:
+            return c.execute(_HISTORY.format(where=where), params).fetchall()
+
+        out: list[History] = []
+        for r in await self.run(q):
+            key = SeriesKey(*r[:6])
+            bucket = Bucket(int(r[6]), float(r[7]), float(r[8]), float(r[9]), float(r[10]), r[11])
+            if not out or out[-1].key != key:
+                out.append(History(key, []))
+            out[-1].buckets.append(bucket)
+        return out

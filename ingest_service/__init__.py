@@ -1,0 +1,1 @@
+"""Ingest service: MQTT telemetry in, validated, batched, written to the store, then acked."""

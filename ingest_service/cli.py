@@ -1,0 +1,97 @@
+"""``zcf ingest``: store the MQTT telemetry (and engine results) in the time-series store."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from iiot_core import logs
+from iiot_core.config_loader import env_override
+from iiot_core.errors import ConfigError, StoreError
+from iiot_core.mqtt_config import MqttConfig
+from ingest_service.config import IngestSettings
+from ingest_service.service import IngestService
+
+log = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="zcf ingest",
+        description="Subscribe to telemetry (QoS 1, persistent session), validate, batch and "
+        "write it to the store; ack each message only once it is written. The broker comes "
+        "from ZCF_MQTT_URL (default mqtt://127.0.0.1:1883).",
+    )
+    p.add_argument(
+        "--store",
+        metavar="URL",
+        help="store URL (env ZCF_STORE_URL); default: "
+        "sqlite:///DATA_DIR/zcf.db. Also influxdb-v1://[user:pw@]host:port/db[?rp=] "
+        "and influxdb-v2://[token@]host:port/org/bucket",
+    )
+    p.add_argument(
+        "--share",
+        metavar="GROUP",
+        help="join the MQTT v5 shared subscription "
+        "$share/GROUP/... so that several ingest processes split the stream",
+    )
+    p.add_argument("--client-id", help="fixed MQTT client id (the persistent session's key)")
+    p.add_argument(
+        "--http-port", type=int, default=8081, help="port of /health and /metrics (default 8081; -1 disables)"
+    )
+    p.add_argument("--http-host", default="127.0.0.1", help="address of /health and /metrics")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="default ./data")
+    p.add_argument("--batch-points", type=int, default=10_000, help="max points per batch")
+    p.add_argument("--batch-age", type=float, default=0.2, help="max batch age in seconds")
+    p.add_argument(
+        "--status-interval", type=float, default=30.0, help="seconds between status lines in the log"
+    )
+    return p
+
+
+def settings_from_args(args: argparse.Namespace) -> IngestSettings:
+    """Settings from the options, with ZCF_STORE_URL and ZCF_MQTT_* from the environment."""
+    try:
+        return IngestSettings(
+            mqtt=MqttConfig().with_env(),
+            store_url=args.store or env_override("store_url"),
+            data_dir=args.data_dir,
+            share=args.share,
+            client_id=args.client_id,
+            http_host=args.http_host,
+            http_port=None if args.http_port < 0 else args.http_port,
+            batch_max_points=args.batch_points,
+            batch_max_age_s=args.batch_age,
+            status_interval_s=args.status_interval,
+        )
+    except ValueError as exc:  # pydantic ValidationError is a ValueError
+        raise ConfigError([f"zcf ingest: {exc}"]) from exc
+
+
+async def _run(service: IngestService) -> None:
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, service.stop)
+    await service.run()
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``zcf ingest``; 0 on a clean stop, 2 on a bad or unreachable store."""
+    args = build_parser().parse_args(argv)
+    logs.setup()
+    try:
+        settings = settings_from_args(args)
+        settings.topic_filters()  # checks the share group name
+        asyncio.run(_run(IngestService(settings)))
+    except (ConfigError, StoreError, ValueError, OSError) as exc:  # OSError: HTTP port in use
+        print(f"zcf ingest: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

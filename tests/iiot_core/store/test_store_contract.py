@@ -1,0 +1,86 @@
+"""Writer + reader contract, the same test body against SQLite and a real InfluxDB 1.6."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from iiot_core.model import Quality
+from iiot_core.store import Selector, StoreReader, StoreWriter, open_reader, open_writer
+from tests.iiot_core.store.samples import make_msg, now_ms
+from tests.servers import Influxd
+
+T0 = (now_ms() // 60_000) * 60_000 - 600_000  # a whole minute, ten minutes ago
+
+
+@pytest.fixture(params=["sqlite", "influxdb-v1"])
+async def store(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[StoreWriter, StoreReader]]:
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/zcf.db"
+    else:
+        url = request.getfixturevalue("influx").store_url()
+    writer = open_writer(url)
+    await writer.check()
+    reader = open_reader(url)
+    yield writer, reader
+    await writer.close()
+    await reader.close()
+
+
+async def test_latest_and_history(store: tuple[StoreWriter, StoreReader]) -> None:
+    writer, reader = store
+    batch = [
+        ("telemetry", make_msg("m1", i, T0 + i * 10_000, {"p_kw": float(i), "v": 230.0 + i}))
+        for i in range(12)
+    ]
+    batch.append(("telemetry", make_msg("m2", 1, T0, {"p_kw": 5.0}, quality={"p_kw": Quality.BAD})))
+    batch.append(("carbon", make_msg("_all", 1, T0, {"co2_kg": 1.25}, line="_all")))
+    assert await writer.write(batch) == 24 + 1 + 1
+    await reader.check()
+    assert await reader.fields() == ["p_kw", "v"]
+    assert await reader.fields("carbon") == ["co2_kg"]
+
+    latest = await reader.latest(Selector(site="s1"))
+    got = {(lv.key.device, lv.key.field): (lv.ts, lv.value, lv.quality) for lv in latest}
+    assert got == {
+        ("m1", "p_kw"): (T0 + 110_000, 11.0, "good"),
+        ("m1", "v"): (T0 + 110_000, 241.0, "good"),
+        ("m2", "p_kw"): (T0, 5.0, "bad"),
+    }
+    only = await reader.latest(Selector(device="m1", fields=("v",)))
+    assert [(lv.key.field, lv.value) for lv in only] == [("v", 241.0)]
+    assert await reader.latest(Selector(device="m1"), since_ms=T0 + 200_000) == []
+
+    hist = await reader.history(Selector(device="m1", fields=("p_kw",)), T0, T0 + 120_000, 60_000)
+    assert len(hist) == 1
+    assert hist[0].key.field == "p_kw" and hist[0].key.line == "l1"
+    b0, b1 = hist[0].buckets
+    assert (b0.ts, b0.mean, b0.min, b0.max, b0.last, b0.count) == (T0, 2.5, 0.0, 5.0, 5.0, 6)
+    assert (b1.ts, b1.mean, b1.min, b1.max, b1.last, b1.count) == (T0 + 60_000, 8.5, 6.0, 11.0, 11.0, 6)
+
+
+async def test_replay_overwrites_instead_of_duplicating(
+    store: tuple[StoreWriter, StoreReader],
+) -> None:
+    writer, reader = store
+    batch = [("telemetry", make_msg("m1", i, T0 + i * 1000)) for i in range(5)]
+    await writer.write(batch)
+    await writer.write(batch[2:])  # a redelivery after a crash
+    hist = await reader.history(Selector(fields=("p_kw",)), T0, T0 + 60_000, 60_000)
+    assert [b.count for b in hist[0].buckets] == [5]
+
+
+async def test_unknown_selection_is_empty(store: tuple[StoreWriter, StoreReader]) -> None:
+    writer, reader = store
+    await writer.write([("telemetry", make_msg("m1", 1, T0))])
+    assert await reader.latest(Selector(site="nowhere")) == []
+    assert await reader.history(Selector(site="nowhere"), T0, T0 + 1000, 1000) == []
+    assert await reader.latest(Selector(fields=())) == []
+
+
+def test_influx_fixture_is_real(influx: Influxd) -> None:
+    assert influx.query("SHOW DATABASES")["results"]

@@ -1,0 +1,114 @@
+"""Writer specifics: the v2 API into VictoriaMetrics, and clear errors at start-up."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from iiot_core.errors import StoreError
+from iiot_core.model import Quality
+from iiot_core.store import StoreRejected, open_reader, open_writer
+from tests.iiot_core.store.samples import make_msg, now_ms
+from tests.servers import Influxd, VictoriaMetrics, free_port
+
+
+def wait_export(vm: VictoriaMetrics, expected: int, timeout_s: float = 10) -> list[dict[str, object]]:
+    """Export until ``expected`` samples are visible (VictoriaMetrics indexes within ~1 s)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        series = vm.export()
+        if sum(len(s["values"]) for s in series) >= expected or time.monotonic() > deadline:  # type: ignore[arg-type]
+            return series
+        time.sleep(0.3)
+
+
+async def test_v2_writer_into_victoria_metrics(victoria: VictoriaMetrics) -> None:
+    writer = open_writer(victoria.store_url())
+    await writer.check()
+    t0 = now_ms() - 60_000
+    batch = [("telemetry", make_msg("m1", i, t0 + i * 1000, {"p_kw": float(i)})) for i in range(5)]
+    batch.append(("carbon", make_msg("m1", 9, t0, {"co2_kg": 2.5}, quality={"co2_kg": Quality.ESTIMATED})))
+    assert await writer.write(batch) == 6
+    await writer.write(batch[:2])  # replay: must overwrite
+    await writer.close()
+    series = wait_export(victoria, 5 + 5 + 1 + 1 + 1)
+    by_name = {(s["metric"]["__name__"], s["metric"]["device"]): s for s in series}  # type: ignore[index]
+    p = by_name[("telemetry_p_kw", "m1")]
+    assert p["values"] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert p["timestamps"] == [t0 + i * 1000 for i in range(5)]
+    assert p["metric"] == {
+        "__name__": "telemetry_p_kw",
+        "site": "s1",
+        "area": "a1",
+        "line": "l1",
+        "device": "m1",
+    }
+    assert by_name[("telemetry_seq", "m1")]["values"] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    assert by_name[("carbon_co2_kg", "m1")]["values"] == [2.5]
+    assert ("carbon_co2_kg_q", "m1") in by_name  # VictoriaMetrics keeps string fields as 0
+
+
+async def test_unreachable_stores_are_reported_clearly() -> None:
+    port = free_port()
+    for url in (f"influxdb-v1://127.0.0.1:{port}/zcf", f"influxdb-v2://t@127.0.0.1:{port}/o/b"):
+        writer = open_writer(url)
+        with pytest.raises(StoreError, match=f"unreachable.*127.0.0.1:{port}"):
+            await writer.check()
+        await writer.close()
+    reader = open_reader(f"influxdb-v1://127.0.0.1:{port}/zcf")
+    with pytest.raises(StoreError, match="cannot query"):
+        await reader.check()
+    await reader.close()
+
+
+async def test_missing_database_is_named(influx: Influxd) -> None:
+    writer = open_writer(influx.store_url("nope"))
+    with pytest.raises(StoreError, match="database 'nope' does not exist"):
+        await writer.check()
+    await writer.close()
+
+
+async def test_type_conflict_is_a_rejection_not_an_outage(influx: Influxd) -> None:
+    influx.query("CREATE DATABASE zcf")
+    body = f'telemetry,area=a1,device=m1,line=l1,site=s1 p_kw="text" {now_ms()}\n'
+    influx_write(influx, body.encode())
+    writer = open_writer(influx.store_url())
+    with pytest.raises(StoreRejected, match="type conflict"):
+        await writer.write([("telemetry", make_msg("m1", 1))])
+    await writer.close()
+
+
+async def test_v1_outage_is_a_store_error(influx: Influxd) -> None:
+    writer = open_writer(influx.store_url())
+    await writer.write([("telemetry", make_msg("m1", 1))])
+    influx.stop()
+    with pytest.raises(StoreError) as info:
+        await writer.write([("telemetry", make_msg("m1", 2))])
+    assert not isinstance(info.value, StoreRejected)
+    influx.start()
+    await writer.write([("telemetry", make_msg("m1", 3))])
+    await writer.close()
+    rows = influx.query("SELECT seq FROM telemetry")["results"][0]["series"][0]["values"]  # type: ignore[index]
+    assert [r[1] for r in rows] == [1, 3]
+
+
+async def test_sqlite_bad_path_is_reported(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    writer = open_writer(f"sqlite:///{blocker}/sub/zcf.db")
+    with pytest.raises(StoreError, match="sqlite"):
+        await writer.check()
+    await writer.close()
+    reader = open_reader(f"sqlite:///{tmp_path}/missing.db")
+    with pytest.raises(StoreError):
+        await reader.check()
+    await reader.close()
+
+
+def influx_write(influx: Influxd, body: bytes) -> None:
+    import urllib.request
+
+    req = urllib.request.Request(f"{influx.url}/write?db=zcf&precision=ms", data=body, method="POST")
+    urllib.request.urlopen(req, timeout=5).read()

@@ -1,0 +1,72 @@
+"""Rejections by the store and broker restarts: each message ends up stored or dead-lettered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import paho.mqtt.client as paho
+
+from iiot_core import topics
+from iiot_core.mqtt import MqttConnection, Subscription
+from iiot_core.mqtt_config import MqttConfig
+from tests.iiot_core.store.samples import make_msg, now_ms
+from tests.iiot_core.store.test_writers import influx_write
+from tests.ingest_service.helpers import publish_msgs, publisher, running, settings, stream, wait_for
+from tests.ingest_service.test_delivery import influx_seqs
+from tests.servers import Influxd, Mosquitto
+
+
+async def test_rows_the_store_refuses_are_deadlettered(
+    broker: Mosquitto, influx: Influxd, tmp_path: Path
+) -> None:
+    t0 = now_ms() - 60_000
+    body = f'telemetry,area=a1,device=m0,line=l1,site=s1 odd="text" {t0}\n'.encode()
+    await asyncio.to_thread(influx_write, influx, body)
+    letters: list[paho.MQTTMessage] = []
+    watcher = MqttConnection(
+        MqttConfig(url=broker.url),
+        "rej-watch",
+        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
+        on_message=letters.append,
+    )
+    await watcher.start(wait_s=5)
+    msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
+    msgs.insert(5, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))  # float into a string field
+    cfg = settings(broker.url, influx.store_url(), tmp_path, batch_max_age_s=0.3)
+    async with running(cfg) as svc, publisher(broker.url) as pub:
+        await publish_msgs(pub, msgs)
+        await wait_for(lambda: svc.metrics.queue_messages == 0 and svc.metrics.messages_in == 11)
+        await wait_for(lambda: len(letters) == 1, what="dead letter")
+    await watcher.stop()
+    doc = json.loads(letters[0].payload)
+    assert doc["cause"] == "store_rejected" and "type conflict" in doc["detail"]
+    assert json.loads(doc["payload"])["seq"] == 99
+    assert influx_seqs(influx)["m0"] == list(range(1, 11))
+
+
+async def test_reconnect_before_the_write_still_acks_everything(
+    broker: Mosquitto, influx: Influxd, tmp_path: Path
+) -> None:
+    """Acks of messages from a dead connection are not sent; the redelivered copies are."""
+    cfg = settings(
+        broker.url, influx.store_url(), tmp_path, client_id="reconnect-ingest", batch_max_age_s=1.5
+    )
+    msgs = stream(devices=2, count=40)
+    async with running(cfg) as svc:
+        async with publisher(broker.url) as pub:
+            await publish_msgs(pub, msgs)
+        await wait_for(lambda: svc.metrics.messages_in == len(msgs), what="received")
+        # Drop the network connection before the 1.5 s batch is written: paho reconnects
+        # and the broker resends every unacknowledged message of the session.
+        assert svc._conn is not None
+        sock = svc._conn._client.socket()
+        assert sock is not None
+        sock.close()
+        await wait_for(lambda: svc.metrics.messages_in >= 2 * len(msgs), 15, "redelivery")
+        await wait_for(lambda: svc.metrics.queue_messages == 0, 15, "written")
+    assert influx_seqs(influx) == {"m0": list(range(1, 41)), "m1": list(range(1, 41))}
+    async with running(cfg) as again:
+        await asyncio.sleep(0.5)
+        assert again.metrics.messages_in == 0  # nothing left unacknowledged in the session
