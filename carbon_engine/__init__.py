@@ -1,0 +1,1 @@
+"""Streaming carbon engine: plant model, factor library, event-time windows, alerts."""

@@ -1,0 +1,113 @@
+"""``zcf engine --plant FILE [--data-dir DIR] [--http-port 8080]``: the carbon engine service.
+
+The broker comes from ``ZCF_MQTT_URL`` (and ``ZCF_MQTT_*``); the history store of the API
+from ``--store`` or ``ZCF_STORE_URL`` (default: the embedded SQLite file under the data dir).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from carbon_engine.engine import Engine
+from carbon_engine.service import EngineService
+from iiot_core import logs
+from iiot_core.config_loader import env_override
+from iiot_core.errors import ConfigError
+from iiot_core.mqtt_config import MqttConfig
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "zcf.db"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="zcf engine", description=__doc__)
+    p.add_argument("--plant", type=Path, required=True, help="plant model file (TOML)")
+    p.add_argument("--data-dir", type=Path, default=Path("data"), help="state and alerts (default ./data)")
+    p.add_argument(
+        "--http-port", type=int, default=8080, help="operator API port (default 8080; -1 disables)"
+    )
+    p.add_argument("--http-host", default="127.0.0.1", help="operator API address")
+    p.add_argument("--store", metavar="URL", help="store URL for API history (env ZCF_STORE_URL)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit code (2 for a bad plant file, with every fault printed)."""
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    logs.setup()
+    try:
+        mqtt = MqttConfig().with_env()
+        args.data_dir.mkdir(parents=True, exist_ok=True)
+        engine = Engine.from_file(args.plant, args.data_dir / "engine")
+    except ConfigError as exc:
+        for line in exc.problems:
+            print(line, file=sys.stderr)
+        return 2
+    except ValueError as exc:  # a bad ZCF_MQTT_* value
+        print(f"zcf engine: {exc}", file=sys.stderr)
+        return 2
+    asyncio.run(_run(engine, mqtt, args))
+    return 0
+
+
+async def _run(engine: Engine, mqtt: MqttConfig, args: argparse.Namespace) -> None:
+    service = EngineService(engine, mqtt)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, service.stop)
+    log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, mqtt.host)
+    server = _api_server(engine, args) if args.http_port >= 0 else None
+    api_task = asyncio.create_task(server.serve()) if server is not None else None
+    try:
+        await service.run()
+    finally:
+        if server is not None and api_task is not None:
+            server.should_exit = True
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(5):
+                    await api_task
+
+
+def _api_server(engine: Engine, args: argparse.Namespace) -> Any:
+    """The operator API under uvicorn, in this event loop; None when the API is not installed."""
+    try:
+        api = importlib.import_module("carbon_engine.api")
+        create_app = api.create_app
+    except (ImportError, AttributeError) as exc:
+        log.warning("operator API not available (%s); running without HTTP", exc)
+        return None
+    import uvicorn  # only needed with the API
+
+    settings = (
+        api.ApiSettings(host=args.http_host, port=args.http_port) if hasattr(api, "ApiSettings") else None
+    )
+    app = create_app(settings, engine, _reader(args))
+    config = uvicorn.Config(app, host=args.http_host, port=args.http_port, log_config=None, lifespan="on")
+    log.info("operator API on http://%s:%d", args.http_host, args.http_port)
+    return uvicorn.Server(config)
+
+
+def _reader(args: argparse.Namespace) -> Any:
+    """A store reader for the API's history, or None when none can be opened."""
+    url = args.store or env_override("store_url") or f"sqlite:///{(args.data_dir / DB_FILE).resolve()}"
+    try:
+        from iiot_core.store.registry import open_reader
+
+        return open_reader(url)
+    except (ImportError, ConfigError) as exc:
+        log.warning("API history unavailable: %s", exc)
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

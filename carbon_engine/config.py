@@ -1,0 +1,259 @@
+"""The plant model file (TOML): site, areas and lines, meters, contracts and alert rules.
+
+``load_plant(path)`` validates it once at start-up; every fault becomes one line that names
+the file, the key and the problem. ``check(path)`` returns those lines for ``zcf check``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from carbon_engine.config_checks import cross_check
+from iiot_core import topics
+from iiot_core.config_loader import load_toml
+from iiot_core.errors import ConfigError
+
+Carrier = Literal[
+    "electricity", "natural_gas", "diesel", "lpg", "coal", "steam", "heat", "hydrogen", "product"
+]
+Role = Literal["grid_import", "grid_export", "generation", "consumption", "production"]
+Method = Literal["counter", "power"]
+WindowName = Literal["1m", "15m", "1h", "1d"]
+Severity = Literal["info", "warning", "critical"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _segment(v: str) -> str:
+    topics.check_segment(v, "id")
+    if v.startswith("_"):
+        raise ValueError("ids starting with '_' are reserved")
+    return v
+
+
+class LineCfg(_Strict):
+    id: str
+    label_en: str = ""
+    label_zh: str = ""
+
+    _id = field_validator("id")(_segment)
+
+
+class AreaCfg(_Strict):
+    id: str
+    label_en: str = ""
+    label_zh: str = ""
+    lines: list[LineCfg] = []
+
+    _id = field_validator("id")(_segment)
+
+
+class SiteCfg(_Strict):
+    id: str
+    label_en: str = ""
+    label_zh: str = ""
+    timezone: str = "Asia/Shanghai"
+    grid_region: str = "national"
+    # How self-consumed on-site renewables count in location-based Scope 2: at the grid
+    # average like any consumed kWh ("grid_average"), or at zero ("zero", GHG Protocol reading).
+    # Market-based Scope 2 always counts them at zero.
+    onsite_location_based: Literal["grid_average", "zero"] = "grid_average"
+    factors: str | None = None  # site factor file overriding the defaults, relative to the plant file
+
+    _id = field_validator("id")(_segment)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {v!r}") from exc
+        return v
+
+
+class EngineCfg(_Strict):
+    allowed_lateness_s: float = Field(default=3600, ge=0, le=7 * 86400)
+    publish_delay_s: float = Field(default=5, ge=0, le=3600)
+    idle_close_s: float = Field(default=120, gt=0)
+    max_gap_s: float = Field(default=300, gt=0)  # power integration stops across longer gaps
+    # A source clock running ahead cannot push the watermark past the engine clock by more.
+    max_clock_skew_s: float = Field(default=300, ge=0)
+    publish_meters: bool = True
+    snapshot_interval_s: float = Field(default=10, gt=0)
+    live_interval_s: float = Field(default=1, gt=0)
+    windows: list[WindowName] = ["1m", "15m", "1h", "1d"]
+
+
+class MeterCfg(_Strict):
+    """One measured channel: which telemetry point measures which carrier for which node."""
+
+    id: str
+    device: str
+    point: str
+    role: Role = "consumption"
+    carrier: Carrier | None = None
+    node: str = ""  # "" = the site, "area" or "area/line"
+    method: Method = "counter"
+    unit: str | None = None  # of the telemetry point; defaults to the carrier's base unit
+    parent: str | None = None  # the meter this one is a sub-meter of (or, for generation, sits behind)
+    max_rate: float | None = Field(default=None, gt=0)  # plausible maximum, in unit per hour
+    rollover: float | None = Field(default=None, gt=0)  # counter wraps to 0 at this value (in unit)
+    variant: str | None = None  # factor variant: fuel grade or hydrogen route
+    enthalpy_kj_per_kg: float | None = Field(default=None, gt=0)  # steam only
+    label_en: str = ""
+    label_zh: str = ""
+
+    _id = field_validator("id")(_segment)
+
+    @model_validator(mode="after")
+    def _carrier_for_role(self) -> MeterCfg:
+        if self.role == "production":
+            if self.carrier not in (None, "product"):
+                raise ValueError("a production counter has carrier 'product' (or none)")
+        elif self.carrier is None:
+            raise ValueError("carrier is required for an energy meter")
+        elif self.carrier == "product":
+            raise ValueError("carrier 'product' needs role 'production'")
+        if self.role in ("grid_import", "grid_export", "generation") and self.carrier != "electricity":
+            raise ValueError(f"role {self.role!r} needs carrier 'electricity'")
+        if self.rollover is not None and self.method != "counter":
+            raise ValueError("rollover applies to counters only")
+        return self
+
+    @property
+    def kind(self) -> Carrier:
+        return self.carrier or "product"
+
+
+class PeriodCfg(_Strict):
+    start: dt.date
+    end: dt.date  # inclusive, site local dates
+    volume_mwh: float | None = Field(default=None, ge=0)
+    certificates: int | None = Field(default=None, ge=0)  # GEC: 1 certificate = 1 MWh
+
+    @model_validator(mode="after")
+    def _volume(self) -> PeriodCfg:
+        if (self.volume_mwh is None) == (self.certificates is None):
+            raise ValueError("give exactly one of volume_mwh or certificates")
+        if self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+    @property
+    def mwh(self) -> float:
+        return float(self.certificates) if self.certificates is not None else float(self.volume_mwh or 0)
+
+
+class ContractCfg(_Strict):
+    """A green-power instrument: GECs retired, a PPA or green-power trading volume per period."""
+
+    id: str
+    kind: Literal["gec", "ppa", "green_power_trading"]
+    label: str = ""
+    periods: list[PeriodCfg]
+
+
+class _Rule(_Strict):
+    id: str
+    severity: Severity = "warning"
+    message: str = ""
+
+    _id = field_validator("id")(_segment)
+
+
+class ThresholdRule(_Rule):
+    kind: Literal["threshold"]
+    node: str = ""
+    point: str
+    window: Literal["1m", "15m", "1h", "1d", "live"] = "1m"
+    above: float | None = None
+    below: float | None = None
+    hysteresis: float = Field(default=0, ge=0)
+    hold_s: float = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _one_side(self) -> ThresholdRule:
+        if (self.above is None) == (self.below is None):
+            raise ValueError("give exactly one of above or below")
+        return self
+
+
+class RateRule(_Rule):
+    kind: Literal["rate_of_change"]
+    node: str = ""
+    point: str
+    window: Literal["1m", "15m", "1h", "1d"] = "1m"
+    max_change: float = Field(gt=0)  # absolute change between consecutive windows
+    hysteresis: float = Field(default=0, ge=0)
+
+
+class StaleRule(_Rule):
+    kind: Literal["stale"]
+    device: str = "*"  # "*": every device the plant has meters on
+    stale_s: float = Field(default=120, gt=0)
+
+
+class OfflineRule(_Rule):
+    kind: Literal["offline"]
+    device: str = "*"  # a device, an edge agent ("agent:NAME"), or "*" for all
+
+
+class BudgetRule(_Rule):
+    kind: Literal["budget"]
+    node: str = ""
+    point: str = "scope2_market_kg"
+    budget: float = Field(gt=0)  # per site-local day, in the point's unit
+    min_elapsed_s: float = Field(default=3600, ge=0)
+    hysteresis: float = Field(default=0.02, ge=0, lt=1)  # fraction of the budget
+
+
+AlertRule = Annotated[
+    ThresholdRule | RateRule | StaleRule | OfflineRule | BudgetRule, Field(discriminator="kind")
+]
+
+
+class PlantCfg(_Strict):
+    site: SiteCfg
+    engine: EngineCfg = EngineCfg()
+    areas: list[AreaCfg] = []
+    meters: list[MeterCfg]
+    contracts: list[ContractCfg] = []
+    alerts: list[AlertRule] = []
+
+
+def load_plant(path: str | Path) -> PlantCfg:
+    """Load and fully validate a plant file; raise ConfigError listing every fault."""
+    p = Path(path)
+    cfg = load_toml(PlantCfg, p)
+    problems = [f"{p}: {line}" for line in cross_check(cfg)]
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def factor_file(cfg: PlantCfg, plant_path: str | Path) -> Path | None:
+    """The site factor override file, resolved against the plant file's folder."""
+    if cfg.site.factors is None:
+        return None
+    f = Path(cfg.site.factors)
+    return f if f.is_absolute() else Path(plant_path).parent / f
+
+
+def check(path: str | Path) -> list[str]:
+    """Every fault of a plant file (and its factor file), one line each; empty when valid."""
+    from carbon_engine.factors import load_library  # local: keep config import light
+
+    try:
+        cfg = load_plant(path)
+        load_library(cfg.site.timezone, factor_file(cfg, path), cfg.site.grid_region, source=str(path))
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []

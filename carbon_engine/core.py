@@ -1,0 +1,238 @@
+"""The streaming computation: samples -> intervals -> minute pieces -> windows -> results.
+
+Per-sample Python only routes a point name to a channel index; everything after a batch is
+assembled runs in numpy. ``advance(now)`` moves the watermark and emits due windows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+import numpy as np
+
+from carbon_engine.accounting import Accountant, contract_rates
+from carbon_engine.config import PlantCfg
+from carbon_engine.energy import split_minutes
+from carbon_engine.factors import FactorLibrary
+from carbon_engine.meters import Intervals, MeterState
+from carbon_engine.results import ResultHistory, WindowResult, to_results
+from carbon_engine.topology import Topology, build
+from carbon_engine.windows import SIZES_MS, Acc, Calendar, WindowStore
+from iiot_core.model import Quality, Telemetry
+
+log = logging.getLogger(__name__)
+
+MAX_BUFFER = 200_000
+_DAY_MS = 86_400_000
+_USABLE = (Quality.GOOD, Quality.ESTIMATED)
+
+
+class EngineCore:
+    """Event-time accounting of one site; feed with ``ingest``/``ingest_arrays``, then ``advance``."""
+
+    def __init__(self, plant: PlantCfg, library: FactorLibrary) -> None:
+        self.plant = plant
+        self.library = library
+        self.topo: Topology = build(plant, library)
+        e = plant.engine
+        self.lateness_ms = int(e.allowed_lateness_s * 1000)
+        self.delay_ms = int(e.publish_delay_s * 1000)
+        self.idle_ms = int(e.idle_close_s * 1000)
+        self.skew_ms = int(e.max_clock_skew_s * 1000)
+        self.calendar = Calendar(plant.site.timezone)
+        self.windows = WindowStore(self.topo.n, self.calendar, list(e.windows), self.lateness_ms)
+        self.meters = MeterState(self.topo, e.max_gap_s * 1000, self.windows.horizon)
+        self.accountant = Accountant(
+            self.topo,
+            contract_rates(plant.contracts, plant.site.timezone),
+            plant.site.onsite_location_based == "zero",
+        )
+        self.history = ResultHistory()
+        self.max_ts = -1
+        self.min_ts = -1
+        self.now_ms = 0
+        self.last_arrival_ms = 0
+        self.stats: dict[str, int] = {"samples": 0, "unrouted": 0, "bad_quality": 0, "other_site": 0}
+        self._buf_c: list[int] = []
+        self._buf_t: list[int] = []
+        self._buf_v: list[float] = []
+        self._fresh = False
+        self._pruned_minute = -1
+        self._factor_cache: OrderedDict[int, tuple[np.ndarray, set[str]]] = OrderedDict()
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def ingest(self, msg: Telemetry, now_ms: int | None = None) -> None:
+        """Route one device message's points to channels (buffered until the next flush)."""
+        if msg.site != self.topo.site:
+            self.stats["other_site"] += 1
+            return
+        route = self.topo.route
+        for p in msg.points:
+            idx = route.get((msg.device, p.name))
+            if idx is None:
+                continue
+            if p.quality not in _USABLE:
+                self.stats["bad_quality"] += 1
+                continue
+            self._buf_c.append(idx)
+            self._buf_t.append(p.ts)
+            self._buf_v.append(p.value)
+        self._arrived(now_ms)
+        if len(self._buf_c) >= MAX_BUFFER:
+            self.flush()
+
+    def ingest_arrays(self, chan: np.ndarray, ts: np.ndarray, value: np.ndarray) -> None:
+        """Batch ingest: channel indices, source timestamps (ms) and raw values of the points."""
+        self.flush()
+        self._process(chan.astype(np.int64), ts.astype(np.int64), value.astype(np.float64))
+        self._arrived(None)
+
+    def _arrived(self, now_ms: int | None) -> None:
+        """Arrival time for the idle clock: given, or else the time of the next ``advance``."""
+        if now_ms is None:
+            self._fresh = True
+        else:
+            self.last_arrival_ms = now_ms
+
+    def flush(self) -> None:
+        if not self._buf_c:
+            return
+        chan = np.array(self._buf_c, dtype=np.int64)
+        ts = np.array(self._buf_t, dtype=np.int64)
+        val = np.array(self._buf_v, dtype=np.float64)
+        self._buf_c, self._buf_t, self._buf_v = [], [], []
+        self._process(chan, ts, val)
+
+    def _process(self, chan: np.ndarray, ts: np.ndarray, val: np.ndarray) -> None:
+        if len(chan) == 0:
+            return
+        self.stats["samples"] += len(chan)
+        self.max_ts = max(self.max_ts, int(ts.max()))
+        low = int(ts.min())
+        self.min_ts = low if self.min_ts < 0 else min(self.min_ts, low)
+        iv = self.meters.process(chan, ts, val * self.topo.scale[chan])
+        self._accumulate(iv)
+
+    def _accumulate(self, iv: Intervals) -> None:
+        if len(iv.chan) == 0:
+            return
+        cutoff = self.windows.watermark - self.lateness_ms - 2 * _DAY_MS
+        pieces = split_minutes(iv.chan, iv.t0, iv.t1, iv.qty, iv.est, cutoff)
+        if len(pieces.chan) == 0:
+            return
+        n, topo = self.topo.n, self.topo
+        uniq, inv = np.unique(pieces.minute, return_inverse=True)
+        fmat, tags = self._factors(uniq)
+        c = pieces.chan
+        floc = fmat[inv, topo.loc_slot[c]] * topo.mult[c]
+        frm = fmat[inv, topo.rm_slot[c]] * topo.mult[c]
+        key = inv * n + c
+        size = len(uniq) * n
+
+        def sums(w: np.ndarray) -> np.ndarray:
+            return np.bincount(key, weights=w, minlength=size).reshape(len(uniq), n)
+
+        q, e, lo, rm = sums(pieces.qty), sums(pieces.est), sums(pieces.qty * floc), sums(pieces.qty * frm)
+        for u, minute in enumerate(uniq.tolist()):
+            self.windows.add(minute, q[u], e[u], lo[u], rm[u], tags[u])
+
+    def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[set[str]]]:
+        """Factor values per minute and slot, cached: a factor rarely changes within hours."""
+        rows, tags, missing = [], [], []
+        for m in minutes.tolist():
+            hit = self._factor_cache.get(m)
+            if hit is None:
+                missing.append(m)
+        if missing:
+            mat, used = self.library.matrix(self.topo.slots, np.array(missing, dtype=np.int64))
+            for i, m in enumerate(missing):
+                self._factor_cache[m] = (mat[i], used[i])
+            while len(self._factor_cache) > 10_000:
+                self._factor_cache.popitem(last=False)
+        for m in minutes.tolist():
+            row, tag = self._factor_cache[m]
+            rows.append(row)
+            tags.append(tag)
+        return np.array(rows), tags
+
+    # -- time ---------------------------------------------------------------------------------
+
+    def watermark_for(self, now_ms: int) -> int:
+        """Event-time watermark; when input stops, it keeps moving at the pace of the clock."""
+        if self.max_ts < 0:
+            return -1
+        wm = min(self.max_ts, now_ms + self.skew_ms) - self.delay_ms
+        idle = now_ms - self.last_arrival_ms - self.idle_ms
+        return wm + max(0, idle)
+
+    def advance_windows(self, now_ms: int) -> list[WindowResult]:
+        """Flush, move the watermark, compute due windows, close expired ones; new results out."""
+        self.flush()
+        self.now_ms = max(self.now_ms, now_ms)
+        if self._fresh:
+            self._fresh = False
+            self.last_arrival_ms = self.now_ms
+        self.windows.watermark = max(self.windows.watermark, self.watermark_for(now_ms))
+        out: list[WindowResult] = []
+        for acc in self.windows.due():
+            acc.revision += 1
+            acc.dirty = False
+            out += self.compute(acc)
+        self.windows.close()
+        if self.windows.watermark // 60_000 != self._pruned_minute:
+            self._pruned_minute = self.windows.watermark // 60_000  # spans expire by the minute
+            self.meters.prune(self.windows.watermark)
+        for r in out:
+            self.history.put(r)
+        return out
+
+    def compute(self, acc: Acc, start: int | None = None, end: int | None = None) -> list[WindowResult]:
+        m = self.accountant.compute(acc, start, end)
+        return to_results(
+            self.topo.nodes,
+            self.accountant.points,
+            m,
+            acc.size,
+            acc.start if start is None else start,
+            acc.end if end is None else end,
+            acc.revision,
+            acc.tags,
+        )
+
+    # -- live ---------------------------------------------------------------------------------
+
+    def rolling_minute(self) -> list[WindowResult]:
+        """The last 60 s up to the newest sample: this minute plus the tail of the previous one."""
+        if self.max_ts < 0:
+            return []
+        t = self.max_ts
+        cur = (t // 60_000) * 60_000
+        phi = (t - cur) / 60_000
+        acc = Acc.new("live", t - 60_000, t, self.topo.n)
+        for start, w in ((cur, 1.0), (cur - 60_000, 1.0 - phi)):
+            src = self.windows.get("1m", start)
+            if src is not None:
+                for f in ("qty", "est", "loc", "rm"):
+                    getattr(acc, f)[:] += w * getattr(src, f)
+                acc.tags |= src.tags
+        # Right after start less than a minute is covered: rates use the covered span.
+        return self.compute(acc, max(t - 60_000, min(self.min_ts, t - 1)), t)
+
+    def today(self) -> list[WindowResult]:
+        """Totals of the site-local day of the newest sample, up to that sample."""
+        if self.max_ts < 0 or "1d" not in self.windows.sizes:
+            return []
+        start, _ = self.calendar.day(self.max_ts)
+        acc = self.windows.get("1d", start)
+        if acc is None:
+            return []
+        return self.compute(acc, start, max(self.max_ts, start + 1))
+
+    def results(self, node: str | None = None, size: str | None = None) -> list[WindowResult]:
+        """Published results kept in memory (latest revision of each window)."""
+        return self.history.get(node, size)
+
+
+__all__ = ["SIZES_MS", "EngineCore"]

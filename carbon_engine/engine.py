@@ -1,0 +1,253 @@
+"""The carbon engine of one site: the streaming core plus alerts, devices, live events and snapshots.
+
+Implements ``carbon_engine.view.EngineView`` for the operator API. Driven either by the MQTT
+service (``service.py``) or directly: ``ingest(msg)``, ``status(...)``, ``advance(now_ms)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import numpy as np
+
+from carbon_engine import snapshot
+from carbon_engine.alerts import AlertBook, alert_payload
+from carbon_engine.config import PlantCfg, factor_file, load_plant
+from carbon_engine.core import EngineCore
+from carbon_engine.devices import DeviceTracker
+from carbon_engine.factors import FactorLibrary, load_library
+from carbon_engine.results import Outbound, WindowResult, to_message
+from carbon_engine.rules import RuleEngine
+from carbon_engine.view import (
+    AlertState,
+    AlertView,
+    DeviceView,
+    EngineEvent,
+    FactorView,
+    LiveValues,
+    Node,
+    Severity,
+)
+from iiot_core import topics
+from iiot_core.model import DeviceStatus, Telemetry
+
+log = logging.getLogger(__name__)
+
+EVENT_QUEUE = 256
+SNAPSHOT_FILE = "engine-state.json"
+ALERTS_FILE = "alerts.json"
+
+
+class Engine(EngineCore):
+    """``Engine(plant, library, data_dir=None)``; ``Engine.from_file(path)`` loads both."""
+
+    def __init__(self, plant: PlantCfg, library: FactorLibrary, data_dir: Path | None = None) -> None:
+        super().__init__(plant, library)
+        self.site = plant.site.id
+        self.data_dir = data_dir
+        self.book = AlertBook(data_dir / ALERTS_FILE if data_dir is not None else None)
+        self.rules = RuleEngine(plant, self.book)
+        expected = {}
+        for m in plant.meters:
+            expected[m.device] = f"{self.site}/{m.node}" if m.node else self.site
+        self.tracker = DeviceTracker(self.site, expected)
+        self.pending_alerts: list[AlertView] = []
+        self.started_ms: int | None = None
+        self._seq: dict[str, int] = {}
+        self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[EngineEvent]]] = set()
+        # FastAPI runs sync endpoints in worker threads: the view side and the feeding side
+        # share one lock, held briefly.
+        self.lock = threading.RLock()
+        self.events_dropped = 0
+        self._last_live_ms = 0
+        self._nodes = {n.path: n for n in self.topo.nodes}
+        if data_dir is not None:
+            snapshot.restore(self, data_dir / SNAPSHOT_FILE)
+
+    @classmethod
+    def from_file(cls, plant_path: str | Path, data_dir: Path | None = None) -> Engine:
+        """Load the plant file and its factor library (raises ConfigError on any fault)."""
+        plant = load_plant(plant_path)
+        lib = load_library(
+            plant.site.timezone, factor_file(plant, plant_path), plant.site.grid_region, str(plant_path)
+        )
+        return cls(plant, lib, data_dir)
+
+    # -- feeding ------------------------------------------------------------------------------
+
+    def ingest(self, msg: Telemetry, now_ms: int | None = None) -> None:
+        with self.lock:
+            super().ingest(msg, now_ms)
+            if msg.site == self.site:
+                self.tracker.telemetry(msg, now_ms)
+
+    def ingest_arrays(self, chan: np.ndarray, ts: np.ndarray, value: np.ndarray) -> None:
+        with self.lock:
+            super().ingest_arrays(chan, ts, value)
+
+    def status(self, topic: str, st: DeviceStatus) -> None:
+        """A retained status message from a device or edge agent status topic."""
+        with self.lock:
+            self._status(topic, st)
+
+    def _status(self, topic: str, st: DeviceStatus) -> None:
+        dev = topics.parse_device_topic(topic)
+        if dev is not None and dev.site == self.site:
+            self.tracker.status(dev.device, f"{dev.site}/{dev.area}/{dev.line}", st)
+            return
+        agent = topics.parse_agent_status(topic)
+        if agent is not None and agent[0] == self.site:
+            self.tracker.status(f"agent:{agent[1]}", f"{self.site}/_edge", st)
+
+    def advance(self, now_ms: int) -> list[Outbound]:
+        """Move time forward: publish due windows, evaluate alerts; returns the messages to send."""
+        with self.lock:
+            return self._advance(now_ms)
+
+    def _advance(self, now_ms: int) -> list[Outbound]:
+        if self.started_ms is None:
+            self.started_ms = now_ms
+        self.tracker.arrived(now_ms)
+        results = self.advance_windows(now_ms)
+        out = [self._message(r) for r in results]
+        changed = self.rules.on_results(results)
+        live = self.rolling_minute() if self.rules.needs_live else []
+        today = self.today() if self.rules.needs_today else []
+        changed += self.rules.on_tick(now_ms, live, today, self.tracker, self.started_ms)
+        for a in changed:
+            out.append(Outbound(topics.alert(self.site, a.id), alert_payload(self.site, a), retain=True))
+            self._push(EngineEvent("alert", a))
+        if self._subscribers and now_ms - self._last_live_ms >= self.plant.engine.live_interval_s * 1000:
+            self._last_live_ms = now_ms
+            self._push(EngineEvent("live", self.live()))
+        return out
+
+    def _message(self, r: WindowResult) -> Outbound:
+        node = self._nodes[r.node]
+        key = f"{r.node}|{r.size}"
+        self._seq[key] = self._seq.get(key, 0) + 1
+        return to_message(self.site, node, r, self._seq[key])
+
+    # -- EngineView ---------------------------------------------------------------------------
+
+    def tree(self) -> list[Node]:
+        return [
+            Node(
+                n.path, n.level, n.name, n.parent, n.label_en, n.label_zh, self._children(n.path, n.children)
+            )
+            for n in self.topo.nodes
+        ]
+
+    def _children(self, path: str, declared: tuple[str, ...]) -> tuple[str, ...]:
+        meters = tuple(n.path for n in self.topo.nodes if n.level == "meter" and n.parent == path)
+        return declared + meters
+
+    def live(self) -> list[LiveValues]:
+        with self.lock:
+            return self._live_values()
+
+    def _live_values(self) -> list[LiveValues]:
+        rolling = {r.node: r for r in self.rolling_minute()}
+        today = {r.node: r for r in self.today()}
+        return [_live(n.path, rolling.get(n.path), today.get(n.path), self.max_ts) for n in self.topo.nodes]
+
+    def alerts(
+        self, state: AlertState | None = None, severity: Severity | None = None, node: str | None = None
+    ) -> list[AlertView]:
+        with self.lock:
+            return self.book.list(state, severity, node)
+
+    def ack_alert(self, alert_id: str, by: str) -> AlertView | None:
+        with self.lock:
+            return self._ack(alert_id, by)
+
+    def _ack(self, alert_id: str, by: str) -> AlertView | None:
+        before = self.book.active.get(alert_id)
+        view = self.book.ack(alert_id, by, self.now_ms)
+        if view is not None and before is not None and before.state != view.state:
+            self.pending_alerts.append(view)
+            self._push(EngineEvent("alert", view))
+        return view
+
+    def factors(self) -> list[FactorView]:
+        return self.library.views()
+
+    def devices(self) -> list[DeviceView]:
+        with self.lock:
+            return self.tracker.views()
+
+    async def events(self) -> AsyncIterator[EngineEvent]:
+        q: asyncio.Queue[EngineEvent] = asyncio.Queue(EVENT_QUEUE)
+        sub = (asyncio.get_running_loop(), q)
+        self._subscribers.add(sub)
+        try:
+            while True:
+                yield await q.get()
+        finally:
+            self._subscribers.discard(sub)
+
+    def _push(self, ev: EngineEvent) -> None:
+        for loop, q in list(self._subscribers):
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                self._offer(q, ev)
+            elif not loop.is_closed():
+                loop.call_soon_threadsafe(self._offer, q, ev)
+
+    def _offer(self, q: asyncio.Queue[EngineEvent], ev: EngineEvent) -> None:
+        try:
+            q.put_nowait(ev)
+        except asyncio.QueueFull:
+            self.events_dropped += 1  # a slow client loses events, never the engine
+
+    # -- acknowledgements made through the API are published by the service ------------------
+
+    def drain_alert_messages(self) -> list[Outbound]:
+        """Alert changes made outside ``advance`` (acknowledgements) as messages to publish."""
+        with self.lock:
+            return self._drain()
+
+    def _drain(self) -> list[Outbound]:
+        out = [
+            Outbound(topics.alert(self.site, a.id), alert_payload(self.site, a), retain=True)
+            for a in self.pending_alerts
+        ]
+        self.pending_alerts.clear()
+        return out
+
+    def save_snapshot(self) -> None:
+        if self.data_dir is not None:
+            with contextlib.suppress(OSError):
+                self.data_dir.mkdir(parents=True, exist_ok=True)
+            with self.lock:
+                snapshot.save(self, self.data_dir / SNAPSHOT_FILE)
+
+
+def _live(path: str, r: WindowResult | None, t: WindowResult | None, ts: int) -> LiveValues:
+    v = r.values if r is not None else {}
+    d = t.values if t is not None else {}
+    units = d.get("units")
+    return LiveValues(
+        path=path,
+        ts=max(ts, 0),
+        power_kw=v.get("power_kw", 0.0),
+        intensity_location_kg_per_kwh=v.get("intensity_location_kg_per_kwh", 0.0),
+        intensity_market_kg_per_kwh=v.get("intensity_market_kg_per_kwh", 0.0),
+        intensity_kg_per_unit=v.get("intensity_kg_per_unit"),
+        energy_per_unit_kwh=v.get("energy_per_unit_kwh"),
+        renewable_share=v.get("renewable_share", 0.0),
+        energy_today_kwh=d.get("energy_kwh", 0.0),
+        scope1_today_kg=d.get("scope1_kg", 0.0),
+        scope2_location_today_kg=d.get("scope2_location_kg", 0.0),
+        scope2_market_today_kg=d.get("scope2_market_kg", 0.0),
+        units_today=units if units else None,
+        factor_versions=r.factor_versions if r is not None else (),
+    )

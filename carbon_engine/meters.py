@@ -1,0 +1,208 @@
+"""Per-channel sample state: baselines for in-order batches and the intervals late samples may split.
+
+In-order samples go through numpy in one pass. A late sample (older than the channel's last)
+only changes anything when it falls inside an interval that crosses a minute boundary or a
+gap; those intervals ("spans") are kept while their windows are open, so the late sample
+replaces one span by two. A sample at a known timestamp is a replay and changes nothing.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from carbon_engine.energy import MIN_MS, Counts, interval_qty, spans_minutes
+from carbon_engine.topology import Topology
+
+
+@dataclass(slots=True)
+class Span:
+    t0: int
+    v0: float
+    t1: int
+    v1: float
+    qty: float
+    est: bool
+    until: int  # event time after which no open window can change through this span
+
+
+Horizon = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass(slots=True)
+class Intervals:
+    """Signed interval quantities to add to the windows (negative ones undo a replaced span)."""
+
+    chan: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    qty: np.ndarray
+    est: np.ndarray
+
+    @staticmethod
+    def empty() -> Intervals:
+        z = np.zeros(0, dtype=np.int64)
+        return Intervals(z, z, z, np.zeros(0), np.zeros(0, dtype=bool))
+
+    @staticmethod
+    def concat(items: list[Intervals]) -> Intervals:
+        if len(items) == 1:
+            return items[0]
+        return Intervals(
+            *(np.concatenate([getattr(i, f) for i in items]) for f in ("chan", "t0", "t1", "qty", "est"))
+        )
+
+
+class MeterState:
+    """Baselines of every channel plus the spans still open to late samples."""
+
+    def __init__(self, topo: Topology, max_gap_ms: float, horizon: Horizon) -> None:
+        self.topo = topo
+        self.max_gap_ms = max_gap_ms
+        self.horizon = horizon
+        n = topo.n
+        self.last_ts = np.full(n, -1, dtype=np.int64)
+        self.last_v = np.zeros(n)
+        self.first_ts = np.full(n, -1, dtype=np.int64)
+        self.first_v = np.zeros(n)
+        self.spans: dict[int, list[Span]] = {}
+        self.counts = Counts()
+        self.late_ignored = 0
+        self.replayed = 0
+
+    # -- in-order batches ---------------------------------------------------------------------
+
+    def process(self, chan: np.ndarray, ts: np.ndarray, val: np.ndarray) -> Intervals:
+        """Turn one batch of samples into intervals; late samples take the slow path."""
+        late = ts <= self.last_ts[chan]
+        out = [self._in_order(chan[~late], ts[~late], val[~late])] if not late.all() else []
+        for c, t, v in zip(chan[late].tolist(), ts[late].tolist(), val[late].tolist(), strict=True):
+            out.append(self._late(c, t, v))
+        return Intervals.concat(out) if out else Intervals.empty()
+
+    def _in_order(self, chan: np.ndarray, ts: np.ndarray, val: np.ndarray) -> Intervals:
+        if len(chan) == 0:
+            return Intervals.empty()
+        order = np.lexsort((ts, chan))
+        c, t, v = chan[order], ts[order], val[order]
+        keep = np.r_[True, (c[1:] != c[:-1]) | (t[1:] != t[:-1])]
+        c, t, v = c[keep], t[keep], v[keep]
+        start = np.r_[True, c[1:] != c[:-1]]
+        end = np.r_[c[1:] != c[:-1], True]
+        t0 = np.r_[0, t[:-1]]
+        v0 = np.r_[0.0, v[:-1]]
+        t0[start] = self.last_ts[c[start]]
+        v0[start] = self.last_v[c[start]]
+        fresh = start & (t0 < 0)
+        self.first_ts[c[fresh]] = t[fresh]
+        self.first_v[c[fresh]] = v[fresh]
+        self.last_ts[c[end]] = t[end]
+        self.last_v[c[end]] = v[end]
+        has = ~fresh
+        c, t0, v0, t1, v1 = c[has], t0[has], v0[has], t[has], v[has]
+        qty, est = self._qty(c, t0, v0, t1, v1)
+        rows = np.flatnonzero(spans_minutes(t0, t1) | ((t1 - t0) > self.max_gap_ms))
+        if len(rows):
+            until = self.horizon(t0[rows], t1[rows])
+            cols = (c[rows], t0[rows], v0[rows], t1[rows], v1[rows], qty[rows], est[rows], until)
+            for ci, a, b, d, e, q, x, u in zip(*(col.tolist() for col in cols), strict=True):
+                self.spans.setdefault(ci, []).append(Span(a, b, d, e, q, x, u))
+        return Intervals(c, t0, t1, qty, est)
+
+    def _qty(
+        self, c: np.ndarray, t0: np.ndarray, v0: np.ndarray, t1: np.ndarray, v1: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        topo = self.topo
+        qty, est, counts = interval_qty(
+            topo.is_counter[c], topo.rollover[c], topo.max_rate[c], t0, v0, t1, v1, self.max_gap_ms
+        )
+        self.counts.add(counts)
+        return qty, est
+
+    # -- late samples -------------------------------------------------------------------------
+
+    def _late(self, c: int, t: int, v: float) -> Intervals:
+        if t in (int(self.last_ts[c]), int(self.first_ts[c])):
+            self.replayed += 1
+            return Intervals.empty()
+        if t < self.first_ts[c]:
+            add, span = self._make(c, t, v, int(self.first_ts[c]), float(self.first_v[c]))
+            self.first_ts[c], self.first_v[c] = t, v
+            self.spans.setdefault(c, []).insert(0, span)
+            return add
+        spans = self.spans.get(c, [])
+        i = bisect.bisect_left([s.t0 for s in spans], t) - 1
+        if i < 0 or not spans[i].t0 < t < spans[i].t1:
+            hit = any(s.t0 == t or s.t1 == t for s in spans)
+            self.replayed += hit
+            self.late_ignored += not hit  # inside one minute: the minute's total is unchanged
+            return Intervals.empty()
+        old = spans[i]
+        undo = _single(c, old.t0, old.t1, -old.qty, old.est)
+        left, lspan = self._make(c, old.t0, old.v0, t, v)
+        right, rspan = self._make(c, t, v, old.t1, old.v1)
+        spans[i : i + 1] = [lspan, rspan]
+        return Intervals.concat([undo, left, right])
+
+    def _make(self, c: int, t0: int, v0: float, t1: int, v1: float) -> tuple[Intervals, Span]:
+        """One interval with its span record (kept even when it no longer spans a minute)."""
+        ca = np.array([c], dtype=np.int64)
+        ta, tb = np.array([t0], dtype=np.int64), np.array([t1], dtype=np.int64)
+        qty, est = self._qty(ca, ta, np.array([v0]), tb, np.array([v1]))
+        until = int(self.horizon(ta, tb)[0])
+        span = Span(t0, v0, t1, v1, float(qty[0]), bool(est[0]), until)
+        return _single(c, t0, t1, span.qty, span.est), span
+
+    def prune(self, watermark_ms: int) -> None:
+        """Forget spans whose windows have all closed."""
+        for c, spans in list(self.spans.items()):
+            keep = [s for s in spans if s.until > watermark_ms]
+            if keep:
+                self.spans[c] = keep
+            else:
+                del self.spans[c]
+
+    # -- snapshot -----------------------------------------------------------------------------
+
+    def dump(self) -> dict[str, object]:
+        return {
+            "last_ts": self.last_ts.tolist(),
+            "last_v": self.last_v.tolist(),
+            "first_ts": self.first_ts.tolist(),
+            "first_v": self.first_v.tolist(),
+            "spans": {
+                str(c): [[s.t0, s.v0, s.t1, s.v1, s.qty, s.est, s.until] for s in v]
+                for c, v in self.spans.items()
+            },
+        }
+
+    def load(self, data: dict[str, object]) -> None:
+        for name in ("last_ts", "first_ts"):
+            setattr(self, name, np.array(data[name], dtype=np.int64))
+        for name in ("last_v", "first_v"):
+            setattr(self, name, np.array(data[name], dtype=np.float64))
+        raw = data["spans"]
+        assert isinstance(raw, dict)
+        self.spans = {
+            int(c): [
+                Span(int(a), float(b), int(d), float(e), float(q), bool(x), int(u))
+                for a, b, d, e, q, x, u in v
+            ]
+            for c, v in raw.items()
+        }
+
+
+def _single(c: int, t0: int, t1: int, qty: float, est: bool) -> Intervals:
+    return Intervals(
+        np.array([c], dtype=np.int64),
+        np.array([t0], dtype=np.int64),
+        np.array([t1], dtype=np.int64),
+        np.array([qty]),
+        np.array([est]),
+    )
+
+
+__all__ = ["MIN_MS", "Intervals", "MeterState", "Span"]

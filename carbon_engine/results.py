@@ -1,0 +1,124 @@
+"""Window results: kept in memory for the API and published as telemetry on the result topics.
+
+Topic ``zcf/v1/{site}/{area}/{line}/{node}/result`` (``_all`` for levels a node aggregates
+over); payload: ``iiot_core.model.Telemetry`` with ``device`` = ``carbon-{window}`` for
+site/area/line nodes and ``carbon-{window}.{meter}`` for meters, ``ts`` = window start, one
+point per output; ``seq`` counts publications of that result series, so a window corrected
+by a late sample comes again with the same ``ts`` and a higher ``seq``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from carbon_engine.topology import NodeSpec
+from carbon_engine.units import POINT_UNITS
+from iiot_core import topics
+from iiot_core.codec import encode
+from iiot_core.model import SCHEMA_VERSION, Point, Quality, Telemetry
+
+HISTORY = {"1m": 180, "15m": 96, "1h": 72, "1d": 35}
+
+
+@dataclass(frozen=True, slots=True)
+class WindowResult:
+    node: str
+    size: str
+    start: int
+    end: int
+    revision: int
+    values: dict[str, float]
+    factor_versions: tuple[str, ...]
+
+    @property
+    def estimated(self) -> bool:
+        return self.values.get("estimated_share", 0.0) > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A message for the broker: results are not retained, alerts are."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+
+
+def device_name(node: NodeSpec, size: str) -> str:
+    return f"carbon-{size}.{node.name}" if node.level == "meter" else f"carbon-{size}"
+
+
+def to_results(
+    nodes: list[NodeSpec],
+    points: list[str],
+    matrix: np.ndarray,
+    size: str,
+    start: int,
+    end: int,
+    revision: int,
+    tags: set[str],
+) -> list[WindowResult]:
+    versions = tuple(sorted(tags))
+    out = []
+    for node, row in zip(nodes, matrix.tolist(), strict=True):
+        values = {p: v for p, v in zip(points, row, strict=True) if not math.isnan(v)}
+        out.append(WindowResult(node.path, size, start, end, revision, values, versions))
+    return out
+
+
+def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound:
+    quality = Quality.ESTIMATED if r.estimated else Quality.GOOD
+    pts = [
+        Point(name=k, value=v, ts=r.start, unit=POINT_UNITS.get(k, ""), quality=quality)
+        for k, v in r.values.items()
+    ]
+    area, line, seg = node.topic
+    msg = Telemetry(
+        schema=SCHEMA_VERSION,
+        site=site,
+        area=area,
+        line=line,
+        device=device_name(node, r.size),
+        seq=seq,
+        ts=r.start,
+        points=pts,
+    )
+    return Outbound(topics.result(site, area, line, seg), encode(msg))
+
+
+class ResultHistory:
+    """The latest results per (node, window size), newest last, corrected in place."""
+
+    def __init__(self) -> None:
+        self._by: dict[tuple[str, str], deque[WindowResult]] = {}
+
+    def put(self, r: WindowResult) -> None:
+        dq = self._by.setdefault((r.node, r.size), deque(maxlen=HISTORY.get(r.size, 100)))
+        for i in range(len(dq) - 1, -1, -1):
+            if dq[i].start == r.start:
+                dq[i] = r
+                return
+            if dq[i].start < r.start:
+                break
+        dq.append(r)
+        if len(dq) > 1 and dq[-2].start > r.start:
+            items = sorted(dq, key=lambda x: x.start)
+            dq.clear()
+            dq.extend(items)
+
+    def get(self, node: str | None = None, size: str | None = None) -> list[WindowResult]:
+        out = [
+            r
+            for (n, s), dq in self._by.items()
+            if (node is None or n == node) and (size is None or s == size)
+            for r in dq
+        ]
+        return sorted(out, key=lambda r: (r.start, r.size, r.node))
+
+    def latest(self, node: str, size: str) -> WindowResult | None:
+        dq = self._by.get((node, size))
+        return dq[-1] if dq else None

@@ -1,0 +1,94 @@
+"""Units of measured carriers and the names of the engine's output points.
+
+Values are converted on ingest to one base unit per carrier (``BASE_UNIT``); a counter point
+reports a quantity, a power point a rate per hour.
+"""
+
+from __future__ import annotations
+
+KWH_PER_GJ = 1000.0 / 3.6
+HYDROGEN_KWH_PER_KG = 33.33  # lower heating value, 120 MJ/kg
+
+BASE_UNIT: dict[str, str] = {
+    "electricity": "kWh",
+    "natural_gas": "Nm3",
+    "diesel": "t",
+    "lpg": "t",
+    "coal": "t",
+    "steam": "t",
+    "heat": "GJ",
+    "hydrogen": "kg",
+    "product": "units",
+}
+
+_MASS = {"t": 1.0, "kg": 0.001}
+COUNTER_UNITS: dict[str, dict[str, float]] = {
+    "electricity": {"kWh": 1.0, "Wh": 0.001, "MWh": 1000.0},
+    "natural_gas": {"Nm3": 1.0, "m3": 1.0},
+    "diesel": _MASS,
+    "lpg": _MASS,
+    "coal": _MASS,
+    "steam": _MASS,
+    "heat": {"GJ": 1.0, "MJ": 0.001, "kWh": 0.0036},
+    "hydrogen": {"kg": 1.0, "t": 1000.0},
+    "product": {"units": 1.0, "": 1.0, "pcs": 1.0},
+}
+_MASS_RATE = {"t/h": 1.0, "kg/h": 0.001}
+POWER_UNITS: dict[str, dict[str, float]] = {
+    "electricity": {"kW": 1.0, "W": 0.001, "MW": 1000.0},
+    "natural_gas": {"Nm3/h": 1.0, "m3/h": 1.0},
+    "diesel": _MASS_RATE,
+    "lpg": _MASS_RATE,
+    "coal": _MASS_RATE,
+    "steam": _MASS_RATE,
+    "heat": {"GJ/h": 1.0, "MW": 3.6, "kW": 0.0036},
+    "hydrogen": {"kg/h": 1.0},
+    "product": {},
+}
+
+
+def unit_scale(carrier: str, method: str, unit: str | None) -> float | None:
+    """Multiplier from ``unit`` to the carrier's base unit (per hour for power); None if unknown."""
+    table = COUNTER_UNITS if method == "counter" else POWER_UNITS
+    units = table.get(carrier, {})
+    if unit is None:
+        return 1.0 if units else None
+    return units.get(unit)
+
+
+def allowed_units(carrier: str, method: str) -> list[str]:
+    table = COUNTER_UNITS if method == "counter" else POWER_UNITS
+    return sorted(table.get(carrier, {}))
+
+
+# Output points of every result (node, window) and their units.
+OUTPUT_UNITS: dict[str, str] = {
+    "energy_kwh": "kWh",
+    "electricity_kwh": "kWh",
+    "power_kw": "kW",
+    "scope1_kg": "kgCO2",
+    "scope2_location_kg": "kgCO2",
+    "scope2_market_kg": "kgCO2",
+    "upstream_kg": "kgCO2e",
+    "intensity_location_kg_per_kwh": "kgCO2/kWh",
+    "intensity_market_kg_per_kwh": "kgCO2/kWh",
+    "intensity_kg_per_unit": "kgCO2/unit",
+    "intensity_location_kg_per_unit": "kgCO2/unit",
+    "energy_per_unit_kwh": "kWh/unit",
+    "renewable_share": "",
+    "units": "units",
+    "generation_kwh": "kWh",
+    "export_kwh": "kWh",
+    "estimated_share": "",
+    # site level only
+    "grid_import_kwh": "kWh",
+    "self_consumed_kwh": "kWh",
+    "covered_kwh": "kWh",
+}
+
+CARRIER_POINTS: dict[str, str] = {
+    c: f"{c}_{BASE_UNIT[c].lower()}" for c in BASE_UNIT if c not in ("electricity", "product")
+}
+
+ALL_POINTS: frozenset[str] = frozenset(OUTPUT_UNITS) | frozenset(CARRIER_POINTS.values())
+POINT_UNITS: dict[str, str] = {**OUTPUT_UNITS, **{p: BASE_UNIT[c] for c, p in CARRIER_POINTS.items()}}

@@ -1,0 +1,169 @@
+"""Alert rules and lifecycle: hold time, hysteresis, dedup, ack, clear, persistence, device health."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from carbon_engine.engine import Engine
+from iiot_core import topics
+from iiot_core.model import SCHEMA_VERSION, DeviceStatus
+from tests.carbon_engine.helpers import ms, telemetry
+
+PLANT = """
+[site]
+id = "plant1"
+timezone = "Asia/Shanghai"
+grid_region = "east"
+
+[engine]
+publish_delay_s = 0
+idle_close_s = 600
+
+[[meters]]
+id = "grid"
+device = "main-meter"
+point = "import_energy"
+role = "grid_import"
+carrier = "electricity"
+
+[[alerts]]
+id = "power-high"
+kind = "threshold"
+node = "plant1"
+point = "power_kw"
+window = "1m"
+above = 500
+hysteresis = 50
+hold_s = 120
+severity = "critical"
+
+[[alerts]]
+id = "power-step"
+kind = "rate_of_change"
+node = ""
+point = "power_kw"
+max_change = 250
+
+[[alerts]]
+id = "stale"
+kind = "stale"
+device = "main-meter"
+stale_s = 90
+
+[[alerts]]
+id = "offline"
+kind = "offline"
+
+[[alerts]]
+id = "budget"
+kind = "budget"
+point = "scope2_market_kg"
+budget = 20
+min_elapsed_s = 0
+"""
+T0 = ms("2024-03-01T02:00:00Z")
+
+
+def _engine(tmp_path: Path, name: str = "state") -> Engine:
+    f = tmp_path / "plant.toml"
+    f.write_text(PLANT)
+    return Engine.from_file(f, tmp_path / name)
+
+
+def _load(e: Engine, minutes: list[float], start_minute: int = 0, counter: float = 0.0) -> float:
+    """Feed one counter sample per minute with the given power per minute (kW); returns the counter."""
+    alerts = []
+    for i, kw in enumerate(minutes):
+        m = start_minute + i
+        e.ingest(telemetry("main-meter", T0 + m * 60_000, {"import_energy": counter}))
+        alerts.append(e.advance(T0 + m * 60_000))
+        counter += kw / 60
+    e.ingest(telemetry("main-meter", T0 + (start_minute + len(minutes)) * 60_000, {"import_energy": counter}))
+    e.advance(T0 + (start_minute + len(minutes)) * 60_000)
+    return counter
+
+
+def _states(e: Engine, rule: str) -> list[str]:
+    return [a.state for a in e.alerts() if a.rule == rule]
+
+
+def test_threshold_hold_time_and_hysteresis(tmp_path: Path) -> None:
+    e = _engine(tmp_path)
+    # Minute windows end at +1, +2, ...: above 500 kW from minute 1; held 120 s at the end of minute 3.
+    c = _load(e, [400, 600, 600])
+    assert _states(e, "power-high") == []  # held only 60 s so far
+    c = _load(e, [600], 3, c)
+    assert _states(e, "power-high") == ["raised"]
+    raised = next(a for a in e.alerts() if a.rule == "power-high")
+    assert raised.severity == "critical" and abs((raised.value or 0) - 600) < 1e-6 and raised.node == "plant1"
+    c = _load(e, [480, 700], 4, c)  # inside the hysteresis band: stays raised, no duplicate
+    assert _states(e, "power-high") == ["raised"]
+    assert e.book.deduplicated >= 1
+    _load(e, [440], 6, c)  # below 500 - 50: cleared
+    assert _states(e, "power-high") == ["cleared"]
+
+
+def test_ack_then_clear_is_published_and_persisted(tmp_path: Path) -> None:
+    e = _engine(tmp_path)
+    c = _load(e, [600, 600, 600, 600])
+    aid = next(a.id for a in e.alerts() if a.rule == "power-high")
+    acked = e.ack_alert(aid, "alice")
+    assert acked is not None and acked.state == "acknowledged" and acked.acked_by == "alice"
+    msgs = e.drain_alert_messages()
+    assert [m.topic for m in msgs] == [topics.alert("plant1", aid)]
+    assert json.loads(msgs[0].payload)["state"] == "acknowledged" and msgs[0].retain
+    assert e.ack_alert("nope", "alice") is None
+    # A restarted engine keeps the active (acknowledged) alert ...
+    e.save_snapshot()
+    e2 = _engine(tmp_path)
+    assert [(a.id, a.state) for a in e2.alerts(state="acknowledged")] == [(aid, "acknowledged")]
+    # ... and clears it when the condition goes away.
+    _load(e2, [100, 100], 4, c)
+    assert _states(e2, "power-high") == ["cleared"]
+    cleared = [a for a in e2.alerts(state="cleared", node="plant1") if a.rule == "power-high"]
+    assert cleared[0].acked_by == "alice"
+
+
+def test_rate_of_change_and_budget(tmp_path: Path) -> None:
+    e = _engine(tmp_path)
+    out = []
+    c = 0.0
+    for i, kw in enumerate([100, 100, 400, 400]):
+        e.ingest(telemetry("main-meter", T0 + i * 60_000, {"import_energy": c}))
+        out += e.advance(T0 + i * 60_000)
+        c += kw / 60
+    e.ingest(telemetry("main-meter", T0 + 4 * 60_000, {"import_energy": c}))
+    out += e.advance(T0 + 4 * 60_000)
+    step = [a for a in e.alerts() if a.rule == "power-step"]
+    assert (
+        step and step[0].message == "power_kw = 300" and step[0].state == "cleared"
+    )  # raised at +3, cleared at +4
+    alert_topics = {m.topic for m in out if "/_alerts/" in m.topic}
+    assert topics.alert("plant1", step[0].id) in alert_topics
+    # 16.7 kWh x 0.6096 = 10.16 kg by 10:04 local: 10.16 x 24 / 10.07 h = 24.2 kg > 20 kg budget.
+    assert _states(e, "budget") == ["raised"]
+
+
+def test_stale_and_offline_devices(tmp_path: Path) -> None:
+    e = _engine(tmp_path)
+    e.ingest(telemetry("main-meter", T0, {"import_energy": 1.0}))
+    e.advance(T0)
+    e.advance(T0 + 60_000)
+    assert _states(e, "stale") == []
+    e.advance(T0 + 100_000)
+    assert _states(e, "stale") == ["raised"]
+    e.ingest(telemetry("main-meter", T0 + 101_000, {"import_energy": 2.0}))
+    e.advance(T0 + 101_000)
+    assert _states(e, "stale") == ["cleared"]
+
+    down = DeviceStatus(schema=SCHEMA_VERSION, state="offline", ts=T0)
+    e.status(topics.device_status("plant1", "utilities", "incomer", "main-meter"), down)
+    e.status(topics.agent_status("plant1", "edge-1"), down)
+    e.advance(T0 + 102_000)
+    assert {a.node for a in e.alerts(state="raised") if a.rule == "offline"} == {"main-meter", "agent:edge-1"}
+    assert {d.device: d.state for d in e.devices()}["agent:edge-1"] == "offline"
+    up = DeviceStatus(schema=SCHEMA_VERSION, state="online", ts=T0)
+    e.status(topics.agent_status("plant1", "edge-1"), up)
+    e.advance(T0 + 103_000)
+    assert [a.node for a in e.alerts(state="raised") if a.rule == "offline"] == ["main-meter"]

@@ -1,0 +1,40 @@
+"""Golden cases: recorded telemetry in, window results out, each value worked out by hand (README)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from carbon_engine.engine import Engine
+from tests.carbon_engine.helpers import feed, find, ms, read_lines
+
+GOLDEN = Path(__file__).parent / "golden"
+CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_golden_case(case: Path) -> None:
+    engine = Engine.from_file(case / "plant.toml")
+    feed(engine, read_lines(case / "input.jsonl"))
+    expected = json.loads((case / "expected.json").read_text())
+    for w in expected["windows"]:
+        r = find(engine, w["node"], w["size"], ms(w["start"]))
+        where = f"{w['node']} {w['size']} {w['start']}"
+        assert r is not None, f"no result for {where}"
+        for key, value in w["values"].items():
+            if value is None:
+                assert key not in r.values, f"{where}: {key} should be undefined"
+            else:
+                assert key in r.values, f"{where}: {key} missing"
+                assert r.values[key] == pytest.approx(value, rel=1e-6, abs=1e-9), f"{where}: {key}"
+        if "min_revision" in w:
+            assert r.revision >= w["min_revision"], f"{where}: not republished"
+    for key, value in expected.get("counts", {}).items():
+        assert getattr(engine.meters.counts, key) == value, key
+
+
+def test_every_case_documents_its_arithmetic() -> None:
+    for case in CASES:
+        assert (case / "README.md").is_file(), case.name
