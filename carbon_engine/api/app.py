@@ -1,0 +1,55 @@
+"""Build the operator API: ``create_app(settings, view, reader)``; nothing starts at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+import iiot_core
+from carbon_engine.api import dashboard, errors
+from carbon_engine.api.deps import AppContext
+from carbon_engine.api.metrics import ApiMetrics, RequestCounter
+from carbon_engine.api.routes import alerts, catalog, history, live, ops, stream, tree
+from carbon_engine.api.settings import ApiSettings
+from carbon_engine.view import EngineView
+from iiot_core.store.base import StoreReader
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION = (
+    "Live carbon accounting of the plant: asset tree, live values, history, alerts, emission "
+    "factors and device status. Live push: `GET /api/v1/stream` (Server-Sent Events). "
+    "Times are integer milliseconds since the epoch, UTC; emissions in kgCO2."
+)
+
+
+def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | None = None) -> FastAPI:
+    """The FastAPI app over an engine view and an optional store reader (history needs it)."""
+    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        log.info("operator API ready history=%s", "on" if reader is not None else "off")
+        missing = dashboard.missing_assets()
+        if missing:
+            log.warning("dashboard assets missing files=%s run=%r", missing, dashboard.BUILD_HINT)
+        yield
+        log.info("operator API stopped")
+
+    app = FastAPI(
+        title=settings.title,
+        version=iiot_core.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    errors.install(app)
+    for module in (tree, live, history, alerts, catalog, stream):
+        app.include_router(module.router)
+    app.include_router(ops.router)
+    dashboard.mount(app)
+    app.add_middleware(RequestCounter, metrics=ctx.metrics)
+    return app

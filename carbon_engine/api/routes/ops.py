@@ -1,0 +1,60 @@
+"""Operations endpoints outside the versioned API: health and Prometheus metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Literal
+
+from fastapi import APIRouter
+from fastapi.responses import PlainTextResponse
+
+import iiot_core
+from carbon_engine.api.deps import Context
+from carbon_engine.api.schemas import HealthOut
+from iiot_core.errors import StoreError
+from iiot_core.store.base import StoreReader
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(tags=["operations"])
+STORE_CHECK_S = 2.0
+StoreState = Literal["ok", "unavailable", "not_configured"]
+
+
+async def _store_state(reader: StoreReader | None) -> StoreState:
+    if reader is None:
+        return "not_configured"
+    try:
+        async with asyncio.timeout(STORE_CHECK_S):
+            await reader.check()
+    except (StoreError, TimeoutError) as exc:
+        log.warning("store check failed store=%s error=%s", reader.description, exc)
+        return "unavailable"
+    return "ok"
+
+
+@router.get("/health", summary="Liveness and what the API can reach")
+async def health(ctx: Context) -> HealthOut:
+    """``ok`` when the engine answers and history can be served, else ``degraded``."""
+    ctx.view.tree()  # raises (-> 500 logged) only if the engine itself is broken
+    store = await _store_state(ctx.reader)
+    return HealthOut(
+        status="degraded" if store == "unavailable" else "ok",
+        version=iiot_core.__version__,
+        uptime_s=round(time.monotonic() - ctx.metrics.started, 3),
+        store=store,
+        live_clients=ctx.metrics.sse_clients,
+    )
+
+
+@router.get(
+    "/metrics",
+    response_class=PlainTextResponse,
+    summary="Prometheus metrics (text format)",
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
+def metrics(ctx: Context) -> str:
+    """Request counts, live clients and engine events relayed."""
+    return ctx.metrics.render()

@@ -1,0 +1,108 @@
+"""Live push: Server-Sent Events carrying live values and alert events from the engine."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException
+from fastapi.sse import EventSourceResponse, ServerSentEvent
+
+from carbon_engine.api.deps import Context, Metrics, View
+from carbon_engine.api.routes import API_PREFIX
+from carbon_engine.api.schemas import AlertOut, DeviceOut, LiveOut, Problem
+from carbon_engine.view import EngineEvent, EngineView, LiveValues
+
+log = logging.getLogger(__name__)
+
+router = APIRouter(prefix=API_PREFIX, tags=["live"])
+RETRY_MS = 3000
+
+
+def _slot(ctx: Context) -> None:
+    # Checked before the response starts, so a refused client gets a real 503.
+    if ctx.metrics.sse_clients >= ctx.settings.sse_max_clients:
+        ctx.metrics.sse_refused += 1
+        raise HTTPException(503, f"too many live clients (limit {ctx.settings.sse_max_clients})")
+
+
+def _live_payload(values: object) -> list[dict[str, object]]:
+    items = values if isinstance(values, list | tuple) else []
+    return [LiveOut.model_validate(v).model_dump(mode="json") for v in items if isinstance(v, LiveValues)]
+
+
+def to_sse(event: EngineEvent) -> ServerSentEvent | None:
+    """Encode one engine event; None for a kind the page does not know."""
+    if event.kind == "live":
+        return ServerSentEvent(event="live", data=_live_payload(event.data))
+    if event.kind == "alert":
+        return ServerSentEvent(
+            event="alert", data=AlertOut.model_validate(event.data).model_dump(mode="json")
+        )
+    return None
+
+
+class _DeviceTracker:
+    """Sends the device list along with live events whenever it changed (no polling page)."""
+
+    def __init__(self, view: EngineView) -> None:
+        self.view = view
+        self.last: list[dict[str, object]] | None = None
+
+    def changed(self) -> ServerSentEvent | None:
+        now = [DeviceOut.model_validate(d).model_dump(mode="json") for d in self.view.devices()]
+        if now == self.last:
+            return None
+        self.last = now
+        return ServerSentEvent(event="devices", data=now)
+
+
+@router.get(
+    "/stream",
+    response_class=EventSourceResponse,
+    summary="Live values, alert and device events (text/event-stream)",
+    responses={503: {"model": Problem, "description": "too many live clients"}},
+)
+async def stream(
+    view: View, metrics: Metrics, _slot_ok: Annotated[None, Depends(_slot)]
+) -> AsyncIterator[ServerSentEvent]:
+    """``live`` events carry every node's LiveOut list, ``alert`` one AlertOut, ``devices``
+    the DeviceOut list when it changed. The stream opens with a ``live`` and a ``devices`` snapshot.
+    """
+    metrics.sse_clients += 1
+    metrics.sse_clients_total += 1
+    events = view.events()
+    devices = _DeviceTracker(view)
+    try:
+        yield ServerSentEvent(event="live", data=_live_payload(view.live()), retry=RETRY_MS)
+        metrics.events_sent["live"] += 1
+        if (first := devices.changed()) is not None:
+            yield first
+        async for event in events:
+            sse = _encode(event)
+            if sse is None:
+                continue
+            metrics.events_sent[event.kind] += 1
+            yield sse
+            if event.kind == "live" and (update := devices.changed()) is not None:
+                yield update
+    finally:
+        metrics.sse_clients -= 1
+        await _close(events)
+
+
+def _encode(event: EngineEvent) -> ServerSentEvent | None:
+    try:
+        return to_sse(event)
+    except ValueError:  # an engine object that does not fit the schema: skip it, keep the stream
+        log.warning("engine event not encodable kind=%s", event.kind, exc_info=True)
+        return None
+
+
+async def _close(events: AsyncIterator[EngineEvent]) -> None:
+    aclose = getattr(events, "aclose", None)
+    if aclose is not None:
+        with contextlib.suppress(Exception):
+            await aclose()

@@ -1,0 +1,130 @@
+"""Response and request models of the API, mirroring the dataclasses of ``carbon_engine.view``."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from carbon_engine.view import AlertState, NodeLevel, Severity
+
+
+class _Out(BaseModel):
+    # from_attributes lets each model validate straight from the engine's frozen dataclasses.
+    model_config = ConfigDict(from_attributes=True, frozen=True)
+
+
+class NodeOut(_Out):
+    path: str = Field(description="site, site/area or site/area/line")
+    level: NodeLevel
+    name: str
+    parent: str | None
+    label_en: str
+    label_zh: str
+    children: list[str]
+
+
+class LiveOut(_Out):
+    path: str
+    ts: int = Field(description="ms since the epoch (UTC) of the newest sample included")
+    power_kw: float
+    intensity_location_kg_per_kwh: float
+    intensity_market_kg_per_kwh: float
+    intensity_kg_per_unit: float | None
+    energy_per_unit_kwh: float | None
+    renewable_share: float = Field(description="0..1")
+    energy_today_kwh: float
+    scope1_today_kg: float
+    scope2_location_today_kg: float
+    scope2_market_today_kg: float
+    units_today: float | None
+    factor_versions: list[str]
+
+
+class AlertOut(_Out):
+    id: str
+    rule: str
+    node: str
+    severity: Severity
+    state: AlertState
+    message: str
+    value: float | None
+    raised_ts: int
+    acked_ts: int | None
+    acked_by: str | None
+    cleared_ts: int | None
+
+
+class AckIn(BaseModel):
+    """Who acknowledges; ``by`` defaults to the configured operator name."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    by: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
+
+
+class DeviceOut(_Out):
+    device: str
+    path: str
+    state: Literal["online", "offline", "unknown"]
+    last_seen: int | None
+    quality: str
+
+
+class FactorOut(_Out):
+    id: str
+    carrier: str
+    kind: str
+    value: float
+    unit: str
+    source: str
+    valid_from: str
+    valid_to: str | None
+    version: str
+    parameters: dict[str, float]
+
+
+class HistoryPoint(BaseModel):
+    ts: int = Field(description="start of the interval, ms since the epoch (UTC)")
+    value: float | None
+
+
+class HistoryOut(BaseModel):
+    node: str
+    metric: str
+    unit: str
+    agg: str
+    interval_s: int
+    start: int
+    end: int
+    points: list[HistoryPoint]
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok", "degraded"]
+    version: str
+    uptime_s: float
+    store: Literal["ok", "unavailable", "not_configured"]
+    live_clients: int
+
+
+class FieldProblem(BaseModel):
+    where: str = Field(description="the parameter or body field, e.g. query.interval")
+    problem: str
+
+
+class Problem(BaseModel):
+    """Body of every 4xx/5xx answer: what is wrong, in one sentence, plus each faulty field."""
+
+    detail: str
+    errors: list[FieldProblem] = []
+
+
+PROBLEMS: dict[int | str, dict[str, object]] = {
+    code: {"model": Problem, "description": text}
+    for code, text in (
+        (400, "the body could not be parsed"),
+        (404, "unknown node, alert or path"),
+        (422, "a parameter or the body is invalid; the detail names it"),
+    )
+}

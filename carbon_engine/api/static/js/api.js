@@ -1,0 +1,45 @@
+// Thin fetch helpers over /api/v1; errors carry the server's "detail" message.
+const BASE = "/api/v1";
+
+async function request(path, options = {}) {
+  const response = await fetch(BASE + path, { headers: { Accept: "application/json" }, ...options });
+  if (!response.ok) {
+    let detail = response.statusText;
+    try {
+      detail = (await response.json()).detail ?? detail;
+    } catch {
+      // not JSON: keep the status text
+    }
+    const error = new Error(detail);
+    error.status = response.status;
+    throw error;
+  }
+  return response.json();
+}
+
+export const getTree = () => request("/tree");
+export const getLive = () => request("/live");
+export const getDevices = () => request("/devices");
+export const getAlerts = () => request("/alerts");
+
+export function getHistory(node, metric, startMs, endMs, interval) {
+  const q = new URLSearchParams({ node, metric, start: String(startMs), end: String(endMs), interval });
+  return request(`/history?${q}`);
+}
+
+export function ackAlert(id, by) {
+  return request(`/alerts/${encodeURIComponent(id)}/ack`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: JSON.stringify({ by }),
+  });
+}
+
+export function openStream(handlers) {
+  const source = new EventSource(`${BASE}/stream`);
+  for (const [name, fn] of Object.entries(handlers)) {
+    if (name === "open" || name === "error") source.addEventListener(name, fn);
+    else source.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
+  }
+  return source;
+}

@@ -1,0 +1,74 @@
+// Labels in English and Chinese; the choice is kept in localStorage.
+const LABELS = {
+  en: {
+    title: "Zero-carbon factory", conn_wait: "connecting", conn_live: "live", conn_lost: "reconnecting",
+    site_now: "Site now", power: "Power", intensity_loc: "Intensity (location)",
+    intensity_mkt: "Intensity (market)", renewable_share: "Renewable share", today: "Today",
+    energy_today: "Energy", scope1: "Scope 1", scope2_loc: "Scope 2 (location)",
+    scope2_mkt: "Scope 2 (market)", units_today: "Units produced", units: "units", lines: "Lines",
+    node: "Node", power_kw: "Power kW", intensity_kwh: "kgCO₂/kWh", intensity_unit: "kgCO₂/unit",
+    energy_unit: "kWh/unit", renewable: "Renewable", energy_today_kwh: "Today kWh",
+    emissions_today_kg: "Today kgCO₂", trend: "Last hour", alerts: "Active alerts",
+    no_alerts: "No active alerts", devices: "Devices", device: "Device", state: "State",
+    last_seen: "Last seen", quality: "Quality", ack: "Acknowledge", acked: "Acknowledged",
+    raised: "Raised", cleared: "Cleared", online: "online", offline: "offline", unknown: "unknown",
+    info: "info", warning: "warning", critical: "critical", by: "by", switch_to: "中文",
+    no_history: "History unavailable: showing live values from now on",
+    no_chart: "Chart library missing: run bash carbon_engine/api/build_assets.sh",
+    ack_failed: "Acknowledge failed", time: "Time",
+  },
+  zh: {
+    title: "零碳工厂", conn_wait: "连接中", conn_live: "实时", conn_lost: "重新连接中",
+    site_now: "全厂实时", power: "功率", intensity_loc: "碳强度（基于位置）",
+    intensity_mkt: "碳强度（基于市场）", renewable_share: "可再生能源占比", today: "今日",
+    energy_today: "能耗", scope1: "范围一", scope2_loc: "范围二（基于位置）",
+    scope2_mkt: "范围二（基于市场）", units_today: "产量", units: "件", lines: "产线",
+    node: "节点", power_kw: "功率 kW", intensity_kwh: "kgCO₂/kWh", intensity_unit: "kgCO₂/件",
+    energy_unit: "kWh/件", renewable: "可再生", energy_today_kwh: "今日 kWh",
+    emissions_today_kg: "今日 kgCO₂", trend: "最近一小时", alerts: "活动告警",
+    no_alerts: "无活动告警", devices: "设备", device: "设备", state: "状态",
+    last_seen: "最近通信", quality: "数据质量", ack: "确认", acked: "已确认",
+    raised: "已触发", cleared: "已清除", online: "在线", offline: "离线", unknown: "未知",
+    info: "提示", warning: "警告", critical: "严重", by: "确认人", switch_to: "EN",
+    no_history: "历史数据不可用：从现在起显示实时值",
+    no_chart: "缺少图表库：请运行 bash carbon_engine/api/build_assets.sh",
+    ack_failed: "确认失败", time: "时间",
+  },
+};
+
+let current = localStorage.getItem("zcf.lang") === "zh" ? "zh" : "en";
+const listeners = [];
+
+export function lang() {
+  return current;
+}
+
+export function t(key) {
+  return LABELS[current][key] ?? LABELS.en[key] ?? key;
+}
+
+export function nodeLabel(node) {
+  if (!node) return "";
+  const label = current === "zh" ? node.label_zh : node.label_en;
+  return label || node.name || node.path;
+}
+
+export function applyLabels(root = document) {
+  document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+}
+
+export function onLanguage(fn) {
+  listeners.push(fn);
+}
+
+export function setLanguage(next) {
+  current = next === "zh" ? "zh" : "en";
+  localStorage.setItem("zcf.lang", current);
+  applyLabels();
+  for (const fn of listeners) fn(current);
+}
+
+export function toggleLanguage() {
+  setLanguage(current === "zh" ? "en" : "zh");
+}

@@ -1,0 +1,133 @@
+// Dashboard entry: load the tree and snapshots once, then follow the SSE stream (no polling).
+import * as api from "./api.js";
+import { applyLabels, lang, onLanguage, t, toggleLanguage } from "./i18n.js";
+import { loadChartLibrary, Trend } from "./trend.js";
+import { renderAlerts, renderDevices, renderLines, renderSite } from "./views.js";
+
+const state = { tree: [], byPath: new Map(), live: [], alerts: new Map(), devices: [], trend: null };
+const $ = (id) => document.getElementById(id);
+
+function banner(text) {
+  const node = $("banner");
+  node.textContent = text ?? "";
+  node.hidden = !text;
+}
+
+function setConn(key) {
+  const node = $("conn");
+  node.dataset.i18n = key;
+  node.textContent = t(key);
+  node.className = `conn ${key.replace("_", "-")}`;
+}
+
+function siteNode() {
+  return state.tree.find((n) => n.level === "site");
+}
+
+// Depth first from the site, so each line sits under its area.
+function treeOrder() {
+  const out = [];
+  const visit = (node) => {
+    if (!node || out.includes(node)) return;
+    out.push(node);
+    for (const child of node.children) visit(state.byPath.get(child));
+  };
+  for (const root of state.tree.filter((n) => !n.parent || !state.byPath.has(n.parent))) visit(root);
+  return out;
+}
+
+function render() {
+  const site = siteNode();
+  $("site-name").textContent = site ? (lang() === "zh" ? site.label_zh : site.label_en) || site.name : "—";
+  const liveBy = new Map(state.live.map((v) => [v.path, v]));
+  renderSite(site ? liveBy.get(site.path) : null);
+  const rows = treeOrder().filter((n) => n.level !== "meter" && liveBy.has(n.path)).map((n) => liveBy.get(n.path));
+  renderLines(rows, state.byPath);
+  renderAlerts([...state.alerts.values()], state.byPath, ack);
+  renderDevices(state.devices);
+}
+
+async function ack(id) {
+  try {
+    const updated = await api.ackAlert(id, "operator");
+    state.alerts.set(updated.id, updated);
+    render();
+  } catch (err) {
+    banner(`${t("ack_failed")}: ${err.message}`);
+  }
+}
+
+async function seedTrend() {
+  const end = Date.now();
+  const start = end - 3600 * 1000;
+  const metric = state.trend.metric;
+  try {
+    await Promise.all(
+      state.trend.nodes.map(async (n) => {
+        const h = await api.getHistory(n.path, metric, start, end, "1m");
+        state.trend.seed(n.path, h.points.filter((p) => p.value !== null));
+      }),
+    );
+  } catch (err) {
+    console.info("history unavailable:", err.message);
+  }
+  state.trend.rebuild();
+}
+
+function follow() {
+  api.openStream({
+    open: () => setConn("conn_live"),
+    error: () => setConn("conn_lost"),
+    live: (values) => {
+      state.live = values;
+      state.trend?.push(values);
+      render();
+    },
+    alert: (a) => {
+      state.alerts.set(a.id, a);
+      render();
+    },
+    devices: (devices) => {
+      state.devices = devices;
+      render();
+    },
+  });
+}
+
+function tick() {
+  $("clock").textContent = new Date().toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+}
+
+async function start() {
+  applyLabels();
+  $("lang").textContent = t("switch_to");
+  $("lang").addEventListener("click", toggleLanguage);
+  onLanguage(() => {
+    $("lang").textContent = t("switch_to");
+    render();
+    state.trend?.rebuild();
+  });
+  tick();
+  setInterval(tick, 1000); // the clock only; data arrives by push
+  const [tree, live, alerts, devices] = await Promise.all([api.getTree(), api.getLive(), api.getAlerts(), api.getDevices()]);
+  state.tree = tree;
+  state.byPath = new Map(tree.map((n) => [n.path, n]));
+  state.live = live;
+  state.alerts = new Map(alerts.map((a) => [a.id, a]));
+  state.devices = devices;
+  render();
+  follow();
+  if (await loadChartLibrary()) {
+    const nodes = tree.filter((n) => n.level === "line" || n.level === "site");
+    state.trend = new Trend($("trend"), nodes);
+    $("trend-metric").addEventListener("change", async (ev) => {
+      state.trend.clear(ev.target.value);
+      await seedTrend();
+    });
+    await seedTrend();
+  } else {
+    banner(t("no_chart"));
+  }
+}
+
+start().catch((err) => banner(`Dashboard error: ${err.message}`));

@@ -1,0 +1,89 @@
+"""The live dashboard in a real browser, served by the API over a real engine fed live."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from playwright.sync_api import Browser, Page, expect
+
+from carbon_engine.api import ApiSettings, create_app
+from iiot_core.store import open_reader
+from tests.carbon_engine.api.engine_setup import feed_plant, live_feeder
+from tests.carbon_engine.api.live_server import Feeder, LiveServer, live_server
+
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+def server(tmp_path: Path, dashboard_assets: None) -> Iterator[LiveServer]:
+    async def build() -> tuple[FastAPI, Feeder | None]:
+        plant = await feed_plant(tmp_path / "store.db")
+        app = create_app(ApiSettings(), plant.view, open_reader(plant.store_url))
+        return app, live_feeder(plant)
+
+    with live_server(build) as s:
+        yield s
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-GB")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"
+
+
+def _text(page: Page, selector: str) -> str:
+    return page.locator(selector).inner_text()
+
+
+def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifacts: Path) -> None:
+    page.goto(f"{server.url}/", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("conn")).to_have_text("live", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("kpi-power")).not_to_have_text("—", timeout=TIMEOUT_MS)
+    assert float(_text(page, "#kpi-power").replace(",", "")) > 0
+    expect(page.locator("#trend canvas").first).to_be_visible(timeout=TIMEOUT_MS)
+
+    # Live values move without a reload (pushed over SSE).
+    before = _text(page, "[data-testid=lines-table] tbody")
+    page.wait_for_function(
+        "before => document.querySelector('[data-testid=lines-table] tbody').innerText !== before",
+        arg=before,
+        timeout=TIMEOUT_MS,
+    )
+
+    # Acknowledge the first raised alert; the page shows it acknowledged.
+    item = page.locator("[data-testid=alert]:has([data-testid=ack])").first
+    expect(item).to_be_visible(timeout=TIMEOUT_MS)
+    alert_id = item.get_attribute("data-id")
+    item.get_by_test_id("ack").click()
+    acked = page.locator(f"[data-testid=alert][data-id='{alert_id}'] [data-testid=alert-acked]")
+    expect(acked).to_be_visible(timeout=TIMEOUT_MS)
+    state = httpx.get(f"{server.url}/api/v1/alerts", params={"state": "acknowledged"}).json()
+    assert alert_id in {a["id"] for a in state}
+    page.screenshot(path=str(artifacts / "dashboard-en.png"), full_page=True)
+
+    # Chinese labels after the switch, node labels included.
+    page.get_by_test_id("lang-switch").click()
+    expect(page.locator("#h-site")).to_have_text("全厂实时")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_test_id("lines-table")).to_contain_text("一号线")
+    expect(page.get_by_test_id("lang-switch")).to_have_text("EN")
+    page.screenshot(path=str(artifacts / "dashboard-zh.png"), full_page=True)
+
+
+def test_dashboard_fits_a_laptop_screen(server: LiveServer, page: Page, artifacts: Path) -> None:
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{server.url}/dashboard/", timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("kpi-power")).not_to_have_text("—", timeout=TIMEOUT_MS)
+    expect(page.locator("#trend canvas").first).to_be_visible(timeout=TIMEOUT_MS)
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, "the page scrolls sideways on a 1280 px screen"
+    page.screenshot(path=str(artifacts / "dashboard-laptop.png"), full_page=True)

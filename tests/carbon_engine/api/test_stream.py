@@ -1,0 +1,77 @@
+"""Live push over a real uvicorn: SSE carries live values, device lists and alert events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+from carbon_engine.api import ApiSettings, create_app
+from tests.carbon_engine.api.engine_setup import feed_plant, live_feeder
+from tests.carbon_engine.api.live_server import Feeder, LiveServer, live_server
+
+
+def _events(lines: Iterator[str]) -> Iterator[tuple[str, object]]:
+    kind, data = "", ""
+    for line in lines:
+        if line.startswith("event: "):
+            kind = line[7:]
+        elif line.startswith("data: "):
+            data += line[6:]
+        elif line == "" and kind:
+            yield kind, json.loads(data)
+            kind, data = "", ""
+
+
+def _server(tmp_path: Path, settings: ApiSettings | None = None) -> LiveServer:
+    async def build() -> tuple[object, Feeder]:
+        plant = await feed_plant(tmp_path / "store.db")
+        return create_app(settings or ApiSettings(), plant.view, None), live_feeder(plant)
+
+    return LiveServer(build)  # type: ignore[arg-type]
+
+
+def test_stream_pushes_snapshot_then_live_and_alert_events(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    server.start()
+    try:
+        seen: dict[str, list[object]] = {"live": [], "devices": [], "alert": []}
+        with httpx.stream("GET", f"{server.url}/api/v1/stream", timeout=10) as r:
+            assert r.status_code == 200
+            assert r.headers["content-type"].startswith("text/event-stream")
+            for kind, data in _events(r.iter_lines()):
+                seen.setdefault(kind, []).append(data)
+                if len(seen["live"]) >= 3 and seen["devices"] and seen["alert"]:
+                    break
+        first = seen["live"][0]
+        assert isinstance(first, list) and {v["path"] for v in first} >= {"plant1"}
+        stamps = [max(v["ts"] for v in batch) for batch in seen["live"]]  # type: ignore[union-attr]
+        assert stamps[-1] > stamps[0], "live values should move"
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert 'zcf_api_engine_events_total{kind="live"}' in metrics
+    finally:
+        server.stop()
+
+
+def test_too_many_live_clients_get_503(tmp_path: Path) -> None:
+    server = _server(tmp_path, ApiSettings(sse_max_clients=1))
+    with (
+        live_server(server.build) as s,
+        httpx.stream("GET", f"{s.url}/api/v1/stream", timeout=10) as first,
+    ):
+        lines = first.iter_lines()  # keep a reference: a collected iterator closes the stream
+        next(lines)
+        second = httpx.get(f"{s.url}/api/v1/stream", timeout=5)
+        assert second.status_code == 503
+        assert "too many live clients" in second.json()["detail"]
+
+
+async def test_server_stops_with_a_client_connected(tmp_path: Path) -> None:
+    server = _server(tmp_path)
+    await asyncio.to_thread(server.start)
+    async with httpx.AsyncClient(timeout=10) as c, c.stream("GET", f"{server.url}/api/v1/stream") as r:
+        assert r.status_code == 200
+        await asyncio.wait_for(asyncio.to_thread(server.stop), 8)
