@@ -92,7 +92,15 @@ def _api_server(engine: Engine, args: argparse.Namespace) -> Any:
         api.ApiSettings(host=args.http_host, port=args.http_port) if hasattr(api, "ApiSettings") else None
     )
     app = create_app(settings, engine, _reader(args))
-    config = uvicorn.Config(app, host=args.http_host, port=args.http_port, log_config=None, lifespan="on")
+    # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
+    config = uvicorn.Config(
+        app,
+        host=args.http_host,
+        port=args.http_port,
+        log_config=None,
+        lifespan="on",
+        timeout_graceful_shutdown=2,
+    )
     log.info("operator API on http://%s:%d", args.http_host, args.http_port)
     return uvicorn.Server(config)
 

@@ -76,7 +76,7 @@ def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound
         Point(name=k, value=v, ts=r.start, unit=POINT_UNITS.get(k, ""), quality=quality)
         for k, v in r.values.items()
     ]
-    area, line, seg = node.topic
+    area, line, _ = node.topic
     msg = Telemetry(
         schema=SCHEMA_VERSION,
         site=site,
@@ -87,7 +87,8 @@ def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound
         ts=r.start,
         points=pts,
     )
-    return Outbound(topics.result(site, area, line, seg), encode(msg))
+    # The topic names the series exactly as the payload does, so ingest can check one against the other.
+    return Outbound(topics.result(site, area, line, msg.device), encode(msg))
 
 
 class ResultHistory:

@@ -10,16 +10,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
+import json
 import logging
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from iiot_core import logs, topics
+from iiot_core.config_loader import read_toml
 from iiot_core.demo_monitor import DemoMonitor
 from iiot_core.embedded_broker import EmbeddedBroker
 from iiot_core.mqtt import MqttConnection, Subscription
@@ -46,7 +49,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def _roles(args: argparse.Namespace, store_url: str) -> list[tuple[str, list[str]]]:
     """The processes to start, in start order."""
     data = str(args.data_dir)
-    roles = [
+    return [
         ("sim", ["sim", "--speed", str(args.speed), "--seed", str(args.seed)]),
         ("edge", ["edge", "--config", str(args.examples / "edge.toml"), "--data-dir", data]),
         ("ingest", ["ingest", "--store", store_url, "--data-dir", data, "--http-port", "0"]),
@@ -54,18 +57,10 @@ def _roles(args: argparse.Namespace, store_url: str) -> list[tuple[str, list[str
             "engine",
             [
                 *("engine", "--plant", str(args.examples / "plant.toml")),
-                *("--data-dir", data, "--http-port", str(args.port)),
+                *("--data-dir", data, "--http-port", str(args.port), "--store", store_url),
             ],
         ),
     ]
-    # Roles whose package is not part of this installation are skipped with a note.
-    pkg = {
-        "sim": "simulators.cli",
-        "edge": "edge_agent.cli",
-        "ingest": "ingest_service.cli",
-        "engine": "carbon_engine.cli",
-    }
-    return [(name, cmd) for name, cmd in roles if importlib.util.find_spec(pkg[name]) is not None]
 
 
 def mosquitto_binary() -> str | None:
@@ -92,6 +87,8 @@ class Demo:
                 f"listener {self.args.mqtt_port} 127.0.0.1\nallow_anonymous true\n"
                 f"persistence true\npersistence_location {self.args.data_dir.resolve()}/\n"
                 "max_queued_messages 100000\nmax_inflight_messages 0\n"
+                # As root Mosquitto drops to its own user, which cannot write the demo's data folder.
+                + ("user root\n" if os.geteuid() == 0 else "")
             )
             self._spawn("mosquitto", [binary, "-c", str(conf)])
             print(f"broker: Mosquitto on {url}")
@@ -105,14 +102,21 @@ class Demo:
 
     def _spawn(self, name: str, cmd: list[str]) -> None:
         out = (self.logdir / f"{name}.log").open("ab")
-        proc = subprocess.Popen(cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        # Own session: a terminal's Ctrl-C reaches the demo only, which then stops the roles in order.
+        proc = subprocess.Popen(
+            cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append((name, proc))
 
-    def start_roles(self, mqtt_url: str) -> None:
+    async def start_roles(self, mqtt_url: str) -> None:
         self.env["ZCF_MQTT_URL"] = mqtt_url
         store = os.environ.get("ZCF_STORE_URL") or f"sqlite:///{(self.args.data_dir / 'zcf.db').resolve()}"
         for name, cmd in _roles(self.args, store):
             self._spawn(name, [sys.executable, "-m", "iiot_core.cli", *cmd])
+            if name == "sim":
+                # The edge agent would only log connection errors until the simulated devices listen.
+                for port in _device_ports(self.args.examples / "edge.toml"):
+                    await _wait_port(port, 20)
         print(f"logs: {self.logdir}/<role>.log   store: {store}")
 
     def dead_role(self) -> str | None:
@@ -146,13 +150,38 @@ async def _wait_port(port: int, timeout_s: float) -> None:
                 await asyncio.sleep(0.1)
 
 
+def _device_ports(edge_config: Path) -> set[int]:
+    """The loopback ports of the devices an edge config polls (Modbus ``port``, OPC UA ``endpoint``)."""
+    ports = set()
+    for dev in read_toml(edge_config).get("devices", []):
+        port = dev.get("port") or urlsplit(dev.get("endpoint", "")).port
+        if isinstance(port, int):
+            ports.add(port)
+    return ports
+
+
+async def _fetch_live(port: int) -> list[dict[str, object]] | None:
+    """The engine's live values from its API, or None while it is not answering."""
+
+    def get() -> list[dict[str, object]] | None:
+        url = f"http://127.0.0.1:{port}/api/v1/live"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                rows = json.load(resp)
+        except (OSError, ValueError):
+            return None
+        return rows if isinstance(rows, list) else None
+
+    return await asyncio.to_thread(get)
+
+
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """Run the demo until ``stop`` is set or a role dies; return the exit code."""
     args.data_dir.mkdir(parents=True, exist_ok=True)
     demo = Demo(args)
     demo.logdir.mkdir(exist_ok=True)
     url = await demo.start_broker()
-    demo.start_roles(url)
+    await demo.start_roles(url)
     print(f"\n  Dashboard: http://127.0.0.1:{args.port}/   (Ctrl-C stops everything)\n", flush=True)
     monitor = DemoMonitor()
     watch = MqttConnection(
@@ -170,8 +199,10 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), args.refresh)
+            if (rows := await _fetch_live(args.port)) is not None:
+                monitor.on_live(rows)
             print(monitor.render(), flush=True)
-            if (dead := demo.dead_role()) is not None:
+            if not stop.is_set() and (dead := demo.dead_role()) is not None:
                 print(f"role {dead!r} exited; see {demo.logdir / dead}.log", file=sys.stderr)
                 code = 1
                 break
@@ -180,6 +211,8 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
         await demo.stop()
     if monitor.first_telemetry_s is not None:
         print(f"first telemetry after {monitor.first_telemetry_s:.1f} s", flush=True)
+    if monitor.first_live_s is not None:
+        print(f"first live carbon numbers after {monitor.first_live_s:.1f} s", flush=True)
     return code
 
 
