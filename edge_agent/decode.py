@@ -11,18 +11,7 @@ import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from iiot_core.registers import REGISTER_COUNT, ByteOrder, DataType
-
-_FORMAT: dict[str, str] = {
-    "int16": "h",
-    "uint16": "H",
-    "int32": "i",
-    "uint32": "I",
-    "int64": "q",
-    "uint64": "Q",
-    "float32": "f",
-    "float64": "d",
-}
+from iiot_core.registers import REGISTER_COUNT, STRUCT_FORMAT, ByteOrder, DataType
 
 
 def _swap_bytes(data: bytes) -> bytes:
@@ -67,7 +56,7 @@ class WordDecoder:
         if self.dtype == "bool":
             return 1.0 if buf[start] or buf[start + 1] else 0.0
         data = _REORDER[self.order](buf[start : start + self.words * 2])
-        (number,) = struct.unpack(">" + _FORMAT[self.dtype], data)
+        (number,) = struct.unpack(">" + STRUCT_FORMAT[self.dtype], data)
         return float(number)
 
     def value(self, buf: bytes, word_offset: int = 0) -> float:

@@ -22,3 +22,15 @@ REGISTER_COUNT: dict[str, int] = {
     "uint64": 4,
     "float64": 4,
 }
+
+# struct format character of each numeric type (big-endian "ABCD" byte layout before reordering).
+STRUCT_FORMAT: dict[str, str] = {
+    "int16": "h",
+    "uint16": "H",
+    "int32": "i",
+    "uint32": "I",
+    "int64": "q",
+    "uint64": "Q",
+    "float32": "f",
+    "float64": "d",
+}

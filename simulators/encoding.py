@@ -16,18 +16,7 @@ from __future__ import annotations
 import math
 import struct
 
-from iiot_core.registers import ByteOrder, DataType
-
-_STRUCT: dict[str, str] = {
-    "int16": "h",
-    "uint16": "H",
-    "int32": "i",
-    "uint32": "I",
-    "int64": "q",
-    "uint64": "Q",
-    "float32": "f",
-    "float64": "d",
-}
+from iiot_core.registers import STRUCT_FORMAT, ByteOrder, DataType
 
 _INT_RANGE: dict[str, tuple[int, int]] = {
     "int16": (-(2**15), 2**15 - 1),
@@ -40,7 +29,7 @@ _INT_RANGE: dict[str, tuple[int, int]] = {
 
 
 def _big_endian_bytes(value: float, dtype: DataType) -> bytes:
-    fmt = _STRUCT.get(dtype)
+    fmt = STRUCT_FORMAT.get(dtype)
     if fmt is None:
         raise ValueError(f"unknown data type {dtype!r}")
     if dtype in _INT_RANGE:
@@ -87,5 +76,5 @@ def decode_words(words: list[int], dtype: DataType, order: ByteOrder = "ABCD") -
         return 1.0 if words[0] else 0.0
     raw = b"".join(w.to_bytes(2, "big") for w in words)
     # Every reordering is its own inverse, so applying it again restores big-endian bytes.
-    (number,) = struct.unpack(">" + _STRUCT[dtype], _reorder(raw, order))
+    (number,) = struct.unpack(">" + STRUCT_FORMAT[dtype], _reorder(raw, order))
     return float(number)

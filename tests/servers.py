@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 
 def free_port() -> int:
@@ -31,12 +32,48 @@ def wait_port(port: int, timeout_s: float = 10.0, host: str = "127.0.0.1") -> No
 
 
 @dataclass
-class Mosquitto:
-    """A Mosquitto broker process on loopback; ``restart`` keeps the port."""
+class ServerProcess:
+    """A server process on loopback; subclasses say how to ``start`` it. ``restart`` keeps the port."""
 
     workdir: Path
     port: int
     proc: subprocess.Popen[bytes] | None = None
+    stop_timeout_s: float = 10.0
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(self.stop_timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+S = TypeVar("S", bound=ServerProcess)
+
+
+@contextlib.contextmanager
+def running(server: S) -> Iterator[S]:
+    """Start ``server`` and stop it afterwards."""
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@dataclass
+class Mosquitto(ServerProcess):
+    """A Mosquitto broker process on loopback; ``restart`` keeps the port."""
 
     @property
     def url(self) -> str:
@@ -58,39 +95,16 @@ class Mosquitto:
         self.proc = subprocess.Popen([binary, "-c", str(conf)])
         wait_port(self.port)
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-@contextlib.contextmanager
-def mosquitto(workdir: Path) -> Iterator[Mosquitto]:
-    broker = Mosquitto(workdir, free_port())
-    broker.start()
-    try:
-        yield broker
-    finally:
-        broker.stop()
+def mosquitto(workdir: Path) -> contextlib.AbstractContextManager[Mosquitto]:
+    return running(Mosquitto(workdir, free_port()))
 
 
 @dataclass
-class Influxd:
+class Influxd(ServerProcess):
     """An InfluxDB 1.x ``influxd`` on loopback (all its listeners on free ports); restartable."""
 
-    workdir: Path
-    port: int
-    rpc_port: int
-    proc: subprocess.Popen[bytes] | None = None
+    rpc_port: int = 0  # influxd's backup/restore RPC listener (8088 by default: never that here)
 
     @property
     def url(self) -> str:
@@ -131,38 +145,14 @@ class Influxd:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return dict(json.loads(resp.read()))
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-@contextlib.contextmanager
-def influxd(workdir: Path) -> Iterator[Influxd]:
-    server = Influxd(workdir, free_port(), free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def influxd(workdir: Path) -> contextlib.AbstractContextManager[Influxd]:
+    return running(Influxd(workdir, free_port(), rpc_port=free_port()))
 
 
 @dataclass
-class VictoriaMetrics:
+class VictoriaMetrics(ServerProcess):
     """A VictoriaMetrics single-node server on loopback; it accepts the InfluxDB v2 write API."""
-
-    workdir: Path
-    port: int
-    proc: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -199,26 +189,6 @@ class VictoriaMetrics:
         with urllib.request.urlopen(f"{self.url}/api/v1/export?{params}", timeout=10) as resp:
             return [json.loads(line) for line in resp.read().splitlines() if line.strip()]
 
-    def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            self.proc = None
 
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-
-@contextlib.contextmanager
-def victoria_metrics(workdir: Path) -> Iterator[VictoriaMetrics]:
-    server = VictoriaMetrics(workdir, free_port())
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+def victoria_metrics(workdir: Path) -> contextlib.AbstractContextManager[VictoriaMetrics]:
+    return running(VictoriaMetrics(workdir, free_port()))
