@@ -5,11 +5,12 @@ Layout (ISA-95 style, versioned)::
     zcf/v1/{site}/{area}/{line}/{device}/telemetry   one message per device poll (QoS 1)
     zcf/v1/{site}/{area}/{line}/{device}/status      retained online/offline of a device
     zcf/v1/{site}/_edge/{agent}/status               retained online/offline of an edge agent (last will)
-    zcf/v1/{site}/{area}/{line}/{node}/result        carbon engine results (telemetry schema)
-    zcf/v1/{site}/_alerts/{alert_id}                 alert events (JSON)
+    zcf/v1/{site}/{area}/{line}/{series}/result      carbon engine results (telemetry schema)
+    zcf/v1/{site}/_alerts/{alert_id}                 alert state (JSON, retained)
     zcf/v1/{site}/_deadletter/{service}              invalid messages with their reason
 
-Roll-up nodes of the engine use ``_all`` for the levels they aggregate over.
+Roll-up nodes of the engine use ``_all`` for the levels they aggregate over; ``{series}`` is
+the result payload's device, e.g. ``carbon-1m``.
 """
 
 from __future__ import annotations
@@ -47,8 +48,8 @@ def agent_status(site: str, agent: str) -> str:
     return f"{ROOT}/{site}/_edge/{agent}/status"
 
 
-def result(site: str, area: str, line: str, node: str) -> str:
-    return f"{ROOT}/{site}/{area}/{line}/{node}/result"
+def result(site: str, area: str, line: str, series: str) -> str:
+    return f"{ROOT}/{site}/{area}/{line}/{series}/result"
 
 
 def alert(site: str, alert_id: str) -> str:
