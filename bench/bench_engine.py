@@ -5,9 +5,12 @@ plus 50 production counters, one hour of data, fed through the batch API
 ``Engine.ingest_arrays`` (channel index, timestamp, value) with ``advance`` after every batch,
 so that windows are published as in service. The same arrays then go through a plain numpy
 reduction (sort, per-channel diff, bincount) as the yardstick; the ratio is engine / numpy.
-Also timed: the per-message path (``Engine.ingest(Telemetry)``, routing point names).
+Also timed: the message paths the MQTT service uses. The same samples as one ``Telemetry``
+per device poll, encoded and decoded with ``iiot_core.codec`` (msgspec structs as the service
+sees them), fed with ``Engine.ingest_many`` per 1 s / 10 s batch and ``advance`` after each
+(decoding itself is not timed); and, for comparison, ``Engine.ingest`` one message at a time.
 
-Run: .venv/bin/python bench/bench_engine.py [--minutes 60] [--batch-s 10]
+Run: .venv/bin/python bench/bench_engine.py [--minutes 60] [--batch-s 1 10 60] [--msg-batch-s 1 10]
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from carbon_engine.config import PlantCfg
 from carbon_engine.engine import Engine
 from carbon_engine.factors import load_library
+from iiot_core.codec import decode_telemetry, encode
 from iiot_core.model import SCHEMA_VERSION, Point, Telemetry
 
 T0 = 1_772_400_000_000  # 2026-03-01T21:20Z
@@ -113,28 +117,35 @@ def run_numpy(chan: np.ndarray, ts: np.ndarray, val: np.ndarray, batch: int, n: 
     return time.perf_counter() - t
 
 
-def run_messages(cfg: PlantCfg, lib: object, seconds: int) -> float:
-    """Samples per second through ``ingest(Telemetry)``: one message per device poll."""
-    engine = Engine(cfg, lib)  # type: ignore[arg-type]
+def messages(cfg: PlantCfg, chan: np.ndarray, ts: np.ndarray, val: np.ndarray) -> list[Telemetry]:
+    """One decoded message per sample (a device poll with its one point), in arrival order."""
     devices = [(m.device, m.point) for m in cfg.meters]
-    msgs = [
-        Telemetry(
-            schema=SCHEMA_VERSION,
-            site="bench",
-            area="a",
-            line="l",
-            device=d,
-            seq=s,
-            ts=T0 + s * 1000,
-            points=[Point(name=p, value=float(s), ts=T0 + s * 1000)],
-        )
-        for s in range(seconds)
-        for d, p in devices
-    ]
+    out = []
+    for i, (c, t, v) in enumerate(zip(chan.tolist(), ts.tolist(), val.tolist(), strict=True)):
+        d, p = devices[c]
+        msg = Telemetry(SCHEMA_VERSION, "bench", "a", "l", d, i, t, [Point(name=p, value=v, ts=t)])
+        out.append(decode_telemetry(encode(msg)))
+    return out
+
+
+def run_many(cfg: PlantCfg, lib: object, msgs: list[Telemetry], batch: int) -> tuple[float, Engine]:
+    """``ingest_many`` per batch of messages, ``advance`` after each, as the service does."""
+    engine = Engine(cfg, lib)  # type: ignore[arg-type]
+    t = time.perf_counter()
+    for i in range(0, len(msgs), batch):
+        part = msgs[i : i + batch]
+        engine.ingest_many(part)
+        engine.advance(part[-1].ts)
+    return time.perf_counter() - t, engine
+
+
+def run_messages(cfg: PlantCfg, lib: object, msgs: list[Telemetry], per_advance: int) -> float:
+    """Samples per second through ``ingest(Telemetry)``, one call per message."""
+    engine = Engine(cfg, lib)  # type: ignore[arg-type]
     t = time.perf_counter()
     for i, m in enumerate(msgs):
         engine.ingest(m)
-        if i % len(devices) == len(devices) - 1:
+        if i % per_advance == per_advance - 1:
             engine.advance(m.ts)
     return len(msgs) / (time.perf_counter() - t)
 
@@ -143,6 +154,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=int, default=60)
     ap.add_argument("--batch-s", type=int, nargs="*", default=[1, 10, 60])
+    ap.add_argument("--msg-batch-s", type=int, nargs="*", default=[1, 10])
     args = ap.parse_args()
     cfg = plant()
     lib = load_library("Asia/Shanghai", None, "east")
@@ -164,8 +176,19 @@ def main() -> int:
             f"{len(engine.results())} results kept) | plain numpy {np_rate / 1e6:6.2f} M samples/s | "
             f"ratio {eng_rate / np_rate:.2f}"
         )
-    msg_rate = run_messages(cfg, lib, 60)
-    print(f"per-message path ingest(Telemetry), 1 point per message: {msg_rate / 1e3:.0f} k samples/s")
+    msgs = messages(cfg, chan, ts, val)
+    for batch_s in args.msg_batch_s:
+        batch = batch_s * n_chan
+        t_msg, engine = run_many(cfg, lib, msgs, batch)
+        t_np = run_numpy(chan, ts, val, batch, n_chan)
+        rate, np_rate = len(msgs) / t_msg, len(chan) / t_np
+        print(
+            f"messages, ingest_many per {batch_s:>3} s ({batch:>6} msgs): {rate / 1e6:6.2f} M samples/s "
+            f"({t_msg:5.2f} s, {engine.stats['samples']:,} samples) | plain numpy {np_rate / 1e6:6.2f} M "
+            f"samples/s | ratio {rate / np_rate:.2f}"
+        )
+    one_rate = run_messages(cfg, lib, msgs[: 10 * 60 * n_chan], n_chan)
+    print(f"messages, ingest one by one (1 point each): {one_rate / 1e3:.0f} k samples/s")
     return 0
 
 

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,10 @@ from carbon_engine import snapshot
 from carbon_engine.alerts import AlertBook, alert_payload
 from carbon_engine.config import PlantCfg, factor_file, load_plant
 from carbon_engine.core import EngineCore
-from carbon_engine.devices import DeviceTracker
 from carbon_engine.factors import FactorLibrary, load_library
 from carbon_engine.results import Outbound, WindowResult, to_message
 from carbon_engine.rules import RuleEngine
+from carbon_engine.tracking import BatchTracker
 from carbon_engine.view import (
     AlertState,
     AlertView,
@@ -55,7 +55,7 @@ class Engine(EngineCore):
         expected = {}
         for m in plant.meters:
             expected[m.device] = f"{self.site}/{m.node}" if m.node else self.site
-        self.tracker = DeviceTracker(self.site, expected)
+        self.tracker = BatchTracker(self.site, expected)
         self.pending_alerts: list[AlertView] = []
         self.started_ms: int | None = None
         self._seq: dict[str, int] = {}
@@ -85,6 +85,14 @@ class Engine(EngineCore):
             super().ingest(msg, now_ms)
             if msg.site == self.site:
                 self.tracker.telemetry(msg, now_ms)
+
+    def ingest_many(self, msgs: Sequence[Telemetry], now_ms: int | None = None) -> Sequence[Telemetry]:
+        """``ingest`` of every message in order, with one routing pass and one tracker update per device."""
+        with self.lock:
+            mine = super().ingest_many(msgs, now_ms)
+            if mine:
+                self.tracker.telemetry_many(mine, now_ms)
+            return mine
 
     def ingest_arrays(self, chan: np.ndarray, ts: np.ndarray, value: np.ndarray) -> None:
         with self.lock:

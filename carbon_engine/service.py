@@ -1,8 +1,10 @@
 """The engine as an MQTT service: telemetry and status in, results and alerts out, snapshots on disk.
 
 Subscribes (QoS 1, persistent session) to ``topics.TELEMETRY_FILTER`` and the device and agent
-status filters; a tick every ``tick_s`` advances the engine on the wall clock and publishes
-what it produced. Messages the broker has not acknowledged stay in a bounded outbox.
+status filters; telemetry decoded between ticks is collected and fed with one ``ingest_many``
+(early when ``INBOX_MAX`` messages wait); a tick every ``tick_s`` advances the engine on the wall
+clock and publishes what it produced. Messages the broker has not acknowledged stay in a bounded
+outbox.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from iiot_core import topics
 from iiot_core.clock import now_ms
 from iiot_core.codec import decode_status, decode_telemetry
 from iiot_core.errors import PublishError, WireError
+from iiot_core.model import Telemetry
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 
@@ -28,6 +31,7 @@ log = logging.getLogger(__name__)
 OUTBOX_MAX = 100_000
 PUBLISH_BATCH = 1000
 PUBLISH_TIMEOUT_S = 10.0
+INBOX_MAX = 20_000  # telemetry messages waiting for the next tick; more are fed at once
 
 
 class EngineService:
@@ -39,6 +43,7 @@ class EngineService:
         self.outbox: deque[Outbound] = deque()
         self.dropped = 0
         self.invalid: dict[str, int] = {}
+        self.inbox: list[Telemetry] = []
         self._stop = asyncio.Event()
         subs = [
             Subscription(topics.TELEMETRY_FILTER),
@@ -69,6 +74,7 @@ class EngineService:
         except* _Stopped:
             pass
         finally:
+            self.feed()
             self.engine.save_snapshot()
             with contextlib.suppress(Exception):
                 await self._send()
@@ -80,19 +86,30 @@ class EngineService:
     def _on_message(self, msg: paho.MQTTMessage) -> None:
         try:
             if msg.topic.endswith("/telemetry"):
-                self.engine.ingest(decode_telemetry(msg.payload))
+                self.inbox.append(decode_telemetry(msg.payload))
+                if len(self.inbox) >= INBOX_MAX:
+                    self.feed()
             elif msg.topic.endswith("/status") and msg.payload:
-                self.engine.status(msg.topic, decode_status(msg.payload))
+                st = decode_status(msg.payload)
+                self.feed()  # telemetry that came first is applied first
+                self.engine.status(msg.topic, st)
         except WireError as exc:
             n = self.invalid.get(exc.cause, 0)
             self.invalid[exc.cause] = n + 1
             if n == 0:  # once per cause: a broken publisher must not flood the log
                 log.warning("invalid message cause=%s topic=%s detail=%s", exc.cause, msg.topic, exc.detail)
 
+    def feed(self) -> None:
+        """Hand the telemetry collected since the last feed to the engine in one batch."""
+        if self.inbox:
+            batch, self.inbox = self.inbox, []
+            self.engine.ingest_many(batch)
+
     # -- outbound -----------------------------------------------------------------------------
 
     async def _ticks(self) -> None:
         while True:
+            self.feed()
             out = self.engine.advance(now_ms()) + self.engine.drain_alert_messages()
             self._queue(out)
             await self._send()
@@ -125,6 +142,7 @@ class EngineService:
         while True:
             await asyncio.sleep(interval)
             # In the loop thread: the engine state is not shared with other threads.
+            self.feed()
             self.engine.save_snapshot()
 
 

@@ -7,7 +7,9 @@ import json
 import os
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import paho.mqtt.client as paho
@@ -94,8 +96,9 @@ async def test_engine_service_publishes_results_and_alerts(broker: Mosquitto, tm
         await service.conn.wait_connected(5)
         start = (now_ms() // 60_000 - 4) * 60_000
         await _publish_all(pub, _messages(start, 200))
-        site = topics.result("plant1", topics.ALL, topics.ALL, topics.ALL)
-        meter = topics.result("plant1", "assembly", "line1", "line1-elec")
+        # Results go out on the series' own topic (the payload's device names the series).
+        site = topics.result("plant1", topics.ALL, topics.ALL, "carbon-1m")
+        meter = topics.result("plant1", "assembly", "line1", "carbon-1m.line1-elec")
         await _wait(
             lambda: any(m.device == "carbon-1m" for m in got.results.get(site, [])) and meter in got.results
         )
@@ -105,7 +108,7 @@ async def test_engine_service_publishes_results_and_alerts(broker: Mosquitto, tm
         assert abs(values["electricity_kwh"] - 560 / 60) < 1e-6
         assert 0.3 < values["intensity_location_kg_per_kwh"] < 0.6
         assert values["scope2_market_kg"] < values["scope2_location_kg"]
-        line1 = topics.result("plant1", "assembly", "line1", topics.ALL)
+        line1 = topics.result("plant1", "assembly", "line1", "carbon-1m")
         assert line1 in got.results
         assert got.results[meter][0].device == "carbon-1m.line1-elec"
 
@@ -167,10 +170,12 @@ async def test_simulated_plant_through_edge_agent_to_engine(broker: Mosquitto, t
     service = EngineService(engine, MqttConfig(url=broker.url), tick_s=0.1)
     task = asyncio.create_task(service.run())
     try:
-        async with run_plant(PlantSpec.example(), ports="free", speed=1, seed=3) as plant:
+        # A fixed mid-shift, daylight scenario time: the lines run and burn gas whatever the hour.
+        start = datetime(2025, 6, 2, 11, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+        async with run_plant(PlantSpec.example(), ports="free", speed=1, seed=3, start=start) as plant:
             cfg = config_for(plant, broker.url, tmp_path, poll_s=0.5)
             async with running(cfg):
-                await _wait(lambda: engine.max_ts > 0 and engine.max_ts - engine.min_ts > 6000, 15)
+                await _wait(lambda: engine.max_ts > 0 and engine.max_ts - engine.min_ts > 6000, 30)
                 site = next(v for v in engine.live() if v.path == "plant1")
                 expected = plant.truth("main-meter", "active_power") + plant.truth("pv-inverter", "pv_power")
         devices = {d.device: d.state for d in engine.devices()}

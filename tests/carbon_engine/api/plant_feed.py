@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from iiot_core.model import SCHEMA_VERSION, Point, Telemetry
 from simulators.register_maps import POINT_UNITS
@@ -21,15 +24,29 @@ ASSETS: dict[str, tuple[str, str]] = {
 }
 
 
-class PlantFeed:
-    """One Telemetry message per device for any (increasing) simulated time."""
+# The scenario is played as if "now" were this local time of day (mid-shift, daylight), so that
+# tests do not depend on the hour they run at: at a shift change the lines stand idle and the
+# production counters reset, at night PV is zero. Message timestamps stay real.
+SCENARIO_LOCAL_HOUR = 11.0
+SITE_TZ = ZoneInfo("Asia/Shanghai")
 
-    def __init__(self, start_s: float, seed: int = 1) -> None:
-        self.scenario = Scenario(ScenarioConfig(start=start_s, seed=seed))
+
+def _scenario_offset(now_s: float) -> float:
+    local = datetime.fromtimestamp(now_s, SITE_TZ)
+    seconds_today = local.hour * 3600 + local.minute * 60 + local.second + local.microsecond / 1e6
+    return SCENARIO_LOCAL_HOUR * 3600 - seconds_today
+
+
+class PlantFeed:
+    """One Telemetry message per device for any (increasing) time, stamped with that time."""
+
+    def __init__(self, start_s: float, seed: int = 1, now_s: float | None = None) -> None:
+        self.offset = _scenario_offset(time.time() if now_s is None else now_s)
+        self.scenario = Scenario(ScenarioConfig(start=start_s + self.offset, seed=seed))
         self.seq: Counter[str] = Counter()
 
     def messages(self, t_s: float) -> list[Telemetry]:
-        snapshot = self.scenario.advance(t_s)
+        snapshot = self.scenario.advance(t_s + self.offset)
         ts = int(t_s * 1000)
         out = []
         for device, points in device_points(snapshot).items():
