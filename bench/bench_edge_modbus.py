@@ -53,23 +53,26 @@ def _config(plant: Any, broker_url: str, workdir: Path) -> EdgeConfig:
     return EdgeConfig.model_validate(data)
 
 
-async def _run_agent(cfg: EdgeConfig, duration: float) -> tuple[int, int, int, float]:
+async def _run_agent(cfg: EdgeConfig, duration: float) -> tuple[int, int, int, int, float]:
     agent = Agent(cfg)
     plans = {d.name: ModbusDriver(d, DriverContext("x")).plan for d in cfg.devices}  # type: ignore[arg-type]
     task = asyncio.create_task(agent.run())
     await agent.wait_started()
     await asyncio.sleep(1.0)  # connect and warm up
     start_polls = {n: h.polls for n, h in agent.health.items()}
+    published0 = agent.forwarder.stats.published
+    drains0 = agent.mqtt.ack_drains if agent.mqtt is not None else 0
     t0 = time.perf_counter()
     await asyncio.sleep(duration)
     elapsed = time.perf_counter() - t0
     polls = {n: h.polls - start_polls[n] for n, h in agent.health.items()}
-    published = agent.forwarder.stats.published
+    published = agent.forwarder.stats.published - published0
+    drains = (agent.mqtt.ack_drains if agent.mqtt is not None else 0) - drains0
     agent.stop()
     await task
     points = sum(polls[d.name] * len(d.points) for d in cfg.devices)
     requests = sum(polls[n] * len(plans[n]) for n in polls)
-    return points, requests, published, elapsed
+    return points, requests, published, drains, elapsed
 
 
 async def _run_raw(cfg: EdgeConfig, duration: float) -> tuple[int, int, float]:
@@ -112,13 +115,15 @@ async def main(duration: float) -> None:
             url = broker.url if broker is not None else f"mqtt://127.0.0.1:{free_port()}"
             async with run_plant(PlantSpec.example(), ports="free", speed=1.0, only=MODBUS) as plant:
                 cfg = _config(plant, url, workdir)
-                points, requests, published, el = await _run_agent(cfg, duration)
+                points, requests, published, drains, el = await _run_agent(cfg, duration)
                 raw_points, raw_requests, raw_el = await _run_raw(cfg, duration)
     agent_pps, raw_pps = points / el, raw_points / raw_el
     print(
         f"edge agent : {agent_pps:9.0f} points/s {requests / el:8.0f} requests/s "
         f"({published / el:.0f} messages/s PUBACKed, broker={'mosquitto' if broker else 'none'})"
     )
+    per = published / max(drains, 1)
+    print(f"PUBACK hand-offs to the event loop: {drains / el:.0f}/s ({per:.1f} PUBACKs each)")
     print(f"raw pymodbus: {raw_pps:9.0f} points/s {raw_requests / raw_el:8.0f} requests/s")
     print(f"ratio agent/raw: {agent_pps / raw_pps:.2f} ({len(cfg.devices)} devices, {duration:.0f} s each)")
 

@@ -2,7 +2,9 @@
 
 paho reconnects by itself (``loop_start`` retries with ``reconnect_delay_set`` backoff);
 this wrapper resubscribes on every connect, turns PUBACKs into awaitable futures and
-delivers incoming messages on the event loop with ``call_soon_threadsafe``.
+delivers incoming messages on the event loop with ``call_soon_threadsafe``. PUBACKs are
+collected in the network thread and handed over in batches: one loop wake-up per drain,
+not one per message.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import contextlib
 import logging
 import ssl
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,8 +27,6 @@ from iiot_core.errors import PublishError
 from iiot_core.mqtt_config import MqttConfig
 
 log = logging.getLogger(__name__)
-
-_EARLY_ACK_WINDOW_S = 5.0
 
 MessageHandler = Callable[[paho.MQTTMessage], None]
 
@@ -75,9 +74,14 @@ class MqttConnection:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = threading.Event()
         self._lock = threading.Lock()
+        # Touched only on the event loop thread: publish() registers a future right after
+        # paho assigns the mid, and PUBACKs are resolved by _drain_acks on the same thread,
+        # so a PUBACK can never be processed before its future is registered.
         self._pending: dict[int, asyncio.Future[None]] = {}
-        # PUBACKs that beat the registration of their future; stale ones (replays) expire.
-        self._early: dict[int, float] = {}
+        # PUBACKed mids collected by the network thread, waiting for the next drain.
+        self._acked: list[int] = []
+        self._drain_scheduled = False
+        self.ack_drains = 0  # how many hand-offs carried the PUBACKs (a batching measure)
         self.connect_count = 0
         proto = paho.MQTTv5 if cfg.protocol == 5 else paho.MQTTv311
         kwargs: dict[str, Any] = {}
@@ -154,7 +158,7 @@ class MqttConnection:
                     log.warning("final message not acknowledged topic=%s", topic)
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
-        self._fail_pending("connection closed")
+        self._fail_pending("connection closed")  # resolves what was PUBACKed first
 
     @property
     def is_connected(self) -> bool:
@@ -169,20 +173,21 @@ class MqttConnection:
         if not self.is_connected:
             fut.set_exception(PublishError("not connected to the broker"))
             return fut
-        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        info = self._send(topic, payload, qos, retain)
         if info.rc != paho.MQTT_ERR_SUCCESS:
             fut.set_exception(PublishError(f"publish refused: {paho.error_string(info.rc)}"))
             return fut
         if qos == 0:
             fut.set_result(None)
             return fut
-        with self._lock:
-            seen = self._early.pop(info.mid, None)
-            if seen is not None and time.monotonic() - seen < _EARLY_ACK_WINDOW_S:
-                fut.set_result(None)
-            else:
-                self._pending[info.mid] = fut
+        # Even if the PUBACK is already in self._acked, it is only looked at by _drain_acks,
+        # which runs on this thread after this method returns.
+        self._pending[info.mid] = fut
         return fut
+
+    def _send(self, topic: str, payload: bytes, qos: int, retain: bool) -> paho.MQTTMessageInfo:
+        # The packet may be on the wire, even PUBACKed, before this returns.
+        return self._client.publish(topic, payload, qos=qos, retain=retain)
 
     def ack(self, mid: int, qos: int) -> None:
         """Acknowledge a received message (manual-ack mode)."""
@@ -211,13 +216,13 @@ class MqttConnection:
 
     def _on_publish(self, _c: paho.Client, _ud: Any, mid: int, _rc: Any, _props: Any) -> None:
         with self._lock:
-            fut = self._pending.pop(mid, None)
-            if fut is None:
-                if len(self._early) > 10_000:
-                    self._early.clear()
-                self._early[mid] = time.monotonic()
-                return
-        self._call_in_loop(_resolve, fut)
+            self._acked.append(mid)
+            if self._drain_scheduled:
+                return  # the pending drain will take this mid too
+            self._drain_scheduled = True
+        if not self._call_in_loop(self._drain_acks):
+            with self._lock:
+                self._drain_scheduled = False
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
         if self._handler is not None:
@@ -225,22 +230,35 @@ class MqttConnection:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _call_in_loop(self, fn: Callable[..., Any], *args: Any) -> None:
+    def _call_in_loop(self, fn: Callable[..., Any], *args: Any) -> bool:
         loop = self._loop
         if loop is not None and not loop.is_closed():
             # The loop may close between the check and the call.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(fn, *args)
+                return True
+        return False
+
+    def _drain_acks(self) -> None:
+        """Resolve the futures of every PUBACK collected since the last drain (loop thread)."""
+        with self._lock:
+            mids, self._acked = self._acked, []
+            self._drain_scheduled = False
+        if not mids:
+            return
+        self.ack_drains += 1
+        pending = self._pending
+        for mid in mids:
+            # No future: a PUBACK for a message re-sent by paho after a reconnect, whose
+            # future already failed; the sender keeps such a message and sends it again.
+            fut = pending.pop(mid, None)
+            if fut is not None and not fut.done():
+                fut.set_result(None)
 
     def _fail_pending(self, why: str) -> None:
-        with self._lock:
-            pending, self._pending = self._pending, {}
-            self._early.clear()
+        # PUBACKs that arrived before the disconnect count as delivered.
+        self._drain_acks()
+        pending, self._pending = self._pending, {}
         for fut in pending.values():
             if not fut.done():
                 fut.set_exception(PublishError(why))
-
-
-def _resolve(fut: asyncio.Future[None]) -> None:
-    if not fut.done():
-        fut.set_result(None)

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
+import paho.mqtt.client as paho
 import pytest
 
 from iiot_core.errors import PublishError
@@ -74,3 +76,68 @@ async def test_publish_fails_fast_when_disconnected(broker: Mosquitto) -> None:
     await conn.wait_connected(15)
     await conn.publish("x", b"2")
     await conn.stop()
+
+
+class _SlowRegistration(MqttConnection):
+    """Blocks the loop thread after each send until its PUBACK has reached the network thread.
+
+    This forces the early-ack race for real: the broker's PUBACK is received (and its drain
+    scheduled) before publish() registers the future.
+    """
+
+    early = 0
+
+    def _send(self, topic: str, payload: bytes, qos: int, retain: bool) -> paho.MQTTMessageInfo:
+        info = super()._send(topic, payload, qos, retain)
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            with self._lock:
+                if info.mid in self._acked:
+                    self.early += 1
+                    break
+            time.sleep(0.005)  # deliberately blocking: nothing may run on the loop meanwhile
+        return info
+
+
+async def test_puback_before_future_is_registered(broker: Mosquitto) -> None:
+    conn = _SlowRegistration(MqttConfig(url=broker.url), "t-early")
+    await conn.start(wait_s=5)
+    futs = [conn.publish("t/early", b"%d" % i) for i in range(5)]
+    assert conn.early == 5  # every PUBACK beat its registration
+    await asyncio.wait_for(asyncio.gather(*futs), 5)
+    assert not conn._pending and not conn._acked
+    await conn.stop()
+
+
+def _block_loop_until_acked(conn: MqttConnection, n: int) -> None:
+    """Keep the event loop busy (blocked) while ``n`` PUBACKs reach the network thread."""
+    deadline = time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        with conn._lock:
+            if len(conn._acked) >= n:
+                return
+        time.sleep(0.01)
+
+
+async def test_pubacks_are_handed_over_in_batches(broker: Mosquitto) -> None:
+    conn = MqttConnection(MqttConfig(url=broker.url), "t-batch")
+    await conn.start(wait_s=5)
+    futs = [conn.publish("t/batch", b"x" * 50) for _ in range(1000)]
+    _block_loop_until_acked(conn, len(futs))
+    await asyncio.wait_for(asyncio.gather(*futs), 5)
+    assert conn.ack_drains == 1  # one hand-off to the loop carried all 1000 PUBACKs
+    assert not conn._pending and not conn._acked
+    await conn.stop()
+
+
+async def test_pubacked_before_stop_resolve_and_rest_fail(broker: Mosquitto) -> None:
+    conn = MqttConnection(MqttConfig(url=broker.url), "t-stop")
+    await conn.start(wait_s=5)
+    await conn.publish("t/stop", b"first")
+    futs = [conn.publish("t/stop", b"%d" % i) for i in range(500)]
+    await conn.stop()  # no await in between: some PUBACKs may still be outstanding
+    assert all(f.done() for f in futs)
+    ok = [f for f in futs if f.exception() is None]
+    failed = [f for f in futs if f.exception() is not None]
+    assert len(ok) + len(failed) == 500
+    assert all(isinstance(f.exception(), PublishError) for f in failed)
