@@ -6,6 +6,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from iiot_core import prometheus
+
 # Upper bounds (s) of the write-latency histogram.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
@@ -48,9 +50,7 @@ class Metrics:
         out: list[str] = []
 
         def metric(name: str, kind: str, help_: str, samples: list[tuple[str, float]]) -> None:
-            out.append(f"# HELP zcf_ingest_{name} {help_}")
-            out.append(f"# TYPE zcf_ingest_{name} {kind}")
-            out.extend(f"zcf_ingest_{name}{labels} {_num(value)}" for labels, value in samples)
+            prometheus.family(out, f"zcf_ingest_{name}", kind, help_, samples)
 
         metric("messages_total", "counter", "MQTT messages received", [("", self.messages_in)])
         metric("messages_stored_total", "counter", "Messages written and acked", [("", self.messages_stored)])
@@ -62,7 +62,7 @@ class Metrics:
             "Failed batch writes that were retried",
             [("", self.write_retries)],
         )
-        dl = [(f'{{cause="{c}"}}', float(n)) for c, n in sorted(self.deadletters.items())]
+        dl = [(prometheus.labels(cause=c), float(n)) for c, n in sorted(self.deadletters.items())]
         metric("deadletters_total", "counter", "Invalid messages dead-lettered, by cause", dl)
         metric("queue_messages", "gauge", "Messages received, not yet written", [("", self.queue_messages)])
         metric("queue_points", "gauge", "Points received, not yet written", [("", self.queue_points)])
@@ -88,11 +88,5 @@ class Metrics:
             running += n
             out.append(f'{name}_bucket{{le="{bound:g}"}} {running}')
         out.append(f'{name}_bucket{{le="+Inf"}} {self.batches_written}')
-        out.append(f"{name}_sum {_num(self.write_seconds_sum)}")
+        out.append(f"{name}_sum {prometheus.number(self.write_seconds_sum)}")
         out.append(f"{name}_count {self.batches_written}")
-
-
-def _num(value: float) -> str:
-    """Exact text for counters (``%g`` would round 1234567 to 1.23457e+06)."""
-    v = float(value)
-    return str(int(v)) if v.is_integer() else repr(v)

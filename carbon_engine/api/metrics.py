@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from iiot_core import prometheus
+
 
 @dataclass(slots=True)
 class ApiMetrics:
@@ -26,39 +28,58 @@ class ApiMetrics:
     def render(self) -> str:
         """Prometheus text format 0.0.4."""
         out: list[str] = []
-        _head(out, "zcf_api_requests_total", "counter", "HTTP requests by route and status")
-        for (method, route, status), n in sorted(self.requests.items()):
-            labels = f'method="{method}",route="{_esc(route)}",status="{status}"'
-            out.append(f"zcf_api_requests_total{{{labels}}} {n}")
-        _head(out, "zcf_api_sse_clients", "gauge", "live (SSE) clients connected now")
-        out.append(f"zcf_api_sse_clients {self.sse_clients}")
-        _simple(
-            out, "zcf_api_sse_clients_total", "live clients connected since start", self.sse_clients_total
+        family = prometheus.family
+        requests = [
+            (prometheus.labels(method=m, route=r, status=st), n)
+            for (m, r, st), n in sorted(self.requests.items())
+        ]
+        family(out, "zcf_api_requests_total", "counter", "HTTP requests by route and status", requests)
+        family(
+            out, "zcf_api_sse_clients", "gauge", "live (SSE) clients connected now", [("", self.sse_clients)]
         )
-        _simple(out, "zcf_api_sse_refused_total", "live clients refused (limit)", self.sse_refused)
-        _head(out, "zcf_api_engine_events_total", "counter", "engine events sent to live clients")
-        for kind in sorted(set(self.events_sent) | {"live", "alert"}):
-            out.append(f'zcf_api_engine_events_total{{kind="{kind}"}} {self.events_sent[kind]}')
-        _simple(out, "zcf_api_history_queries_total", "history queries answered", self.history_queries)
-        _simple(out, "zcf_api_history_errors_total", "history queries the store failed", self.history_errors)
-        _simple(out, "zcf_api_alert_acks_total", "alerts acknowledged through the API", self.acks)
-        _head(out, "zcf_api_uptime_seconds", "gauge", "seconds since the app started")
-        out.append(f"zcf_api_uptime_seconds {time.monotonic() - self.started:.3f}")
+        family(
+            out,
+            "zcf_api_sse_clients_total",
+            "counter",
+            "live clients connected since start",
+            [("", self.sse_clients_total)],
+        )
+        family(
+            out,
+            "zcf_api_sse_refused_total",
+            "counter",
+            "live clients refused (limit)",
+            [("", self.sse_refused)],
+        )
+        events = [
+            (prometheus.labels(kind=k), self.events_sent[k])
+            for k in sorted(set(self.events_sent) | {"live", "alert"})
+        ]
+        family(out, "zcf_api_engine_events_total", "counter", "engine events sent to live clients", events)
+        family(
+            out,
+            "zcf_api_history_queries_total",
+            "counter",
+            "history queries answered",
+            [("", self.history_queries)],
+        )
+        family(
+            out,
+            "zcf_api_history_errors_total",
+            "counter",
+            "history queries the store failed",
+            [("", self.history_errors)],
+        )
+        family(
+            out,
+            "zcf_api_alert_acks_total",
+            "counter",
+            "alerts acknowledged through the API",
+            [("", self.acks)],
+        )
+        uptime = round(time.monotonic() - self.started, 3)
+        family(out, "zcf_api_uptime_seconds", "gauge", "seconds since the app started", [("", uptime)])
         return "\n".join(out) + "\n"
-
-
-def _head(out: list[str], name: str, kind: str, help_: str) -> None:
-    out.append(f"# HELP {name} {help_}")
-    out.append(f"# TYPE {name} {kind}")
-
-
-def _simple(out: list[str], name: str, help_: str, value: int) -> None:
-    _head(out, name, "counter", help_)
-    out.append(f"{name} {value}")
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 class RequestCounter:
