@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from edge_agent.config_devices import DeviceConfig, ModbusPoint
 from simulators.plant import PlantSpec, run_plant
 from tests.edge_agent.conftest import Collector, config_for, running
 from tests.servers import Mosquitto
@@ -17,6 +18,13 @@ EXPECTED_UNITS = {
     ("line1-plc", "gas_total"): "Nm3",
     ("line2-plc", "production_count"): "units",
 }
+
+
+def resolution(device: DeviceConfig, point: str) -> float:
+    """The step an integer register holds its value in (its scale); floats carry it exactly."""
+    cfg = next(p for p in device.points if p.name == point)
+    integer = isinstance(cfg, ModbusPoint) and cfg.type.startswith(("int", "uint"))
+    return abs(cfg.scale) if integer else 0.0
 
 
 async def test_every_device_publishes_decoded_values(
@@ -37,7 +45,8 @@ async def test_every_device_publishes_decoded_values(
             assert {p.name for p in last.points} == {p.name for p in dev.points}, name
             for p in last.points:
                 truth = plant.truth(name, p.name)
-                assert abs(p.value - truth) <= 1e-3 * max(1.0, abs(truth)) + 0.011, (
+                tolerance = 1e-3 * max(1.0, abs(truth)) + 0.011 + resolution(dev, p.name) / 2
+                assert abs(p.value - truth) <= tolerance, (
                     name,
                     p.name,
                     p.value,
