@@ -15,6 +15,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import urllib.request
@@ -150,6 +151,29 @@ async def _wait_port(port: int, timeout_s: float) -> None:
                 await asyncio.sleep(0.1)
 
 
+def busy_ports(ports: dict[int, str]) -> list[str]:
+    """``port (what needs it)`` for each loopback port that something else already listens on."""
+    busy = []
+    for port, role in sorted(ports.items()):
+        with socket.socket() as sock:
+            # SO_REUSEADDR: connections in TIME_WAIT from a previous run do not count, a listener does.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                busy.append(f"{port} ({role})")
+    return busy
+
+
+def _needed_ports(args: argparse.Namespace) -> dict[int, str]:
+    """The fixed loopback ports this demo listens on: devices, API and (when local) the broker."""
+    ports = dict.fromkeys(_device_ports(args.examples / "edge.toml"), "simulated device")
+    ports[args.port] = "dashboard, --port"
+    if "ZCF_MQTT_URL" not in os.environ:
+        ports[args.mqtt_port] = "MQTT broker, --mqtt-port"
+    return ports
+
+
 def _device_ports(edge_config: Path) -> set[int]:
     """The loopback ports of the devices an edge config polls (Modbus ``port``, OPC UA ``endpoint``)."""
     ports = set()
@@ -177,6 +201,14 @@ async def _fetch_live(port: int) -> list[dict[str, object]] | None:
 
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """Run the demo until ``stop`` is set or a role dies; return the exit code."""
+    if busy := busy_ports(_needed_ports(args)):
+        # Another demo (or service) would answer in our place and the roles would die one by one.
+        print(
+            f"zcf demo: port already in use on 127.0.0.1: {', '.join(busy)}; "
+            "is another zcf demo running? Stop it or pick other ports.",
+            file=sys.stderr,
+        )
+        return 2
     args.data_dir.mkdir(parents=True, exist_ok=True)
     demo = Demo(args)
     demo.logdir.mkdir(exist_ok=True)

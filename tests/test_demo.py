@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -53,3 +54,17 @@ def test_demo_runs_the_whole_plant_and_stops_cleanly(tmp_path: Path) -> None:
     assert "first live carbon numbers after" in out
     # The store received the telemetry through ingest.
     assert (tmp_path / "zcf.db").stat().st_size > 0
+
+
+def test_demo_refuses_to_start_when_a_port_is_taken(tmp_path: Path) -> None:
+    http, mqtt = free_port(), free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", mqtt))
+        taken.listen()
+        cmd = [sys.executable, "-m", "iiot_core.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
+        done = subprocess.run(
+            [*cmd, "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=30, check=False
+        )
+    assert done.returncode == 2
+    assert f"{mqtt} (MQTT broker, --mqtt-port)" in done.stderr
+    assert not (tmp_path / "logs").exists()  # nothing was started
