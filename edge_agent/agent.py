@@ -94,10 +94,10 @@ class Agent:
         mqtt = self.mqtt
         if mqtt is None:
             return
+        # Every device, polled or not: a retained "online" left by an earlier run would lie too.
         final = [
-            (self._device_topic(d, "status"), codec.encode(h.status("agent stopped")), True)
-            for d, h in ((self._devices[n], h) for n, h in self.health.items())
-            if h.online is not None
+            (self._device_topic(self._devices[n], "status"), codec.encode(h.stopped()), True)
+            for n, h in self.health.items()
         ]
         final.append((self.agent_topic, codec.encode(self._agent_status("offline", "stopped")), True))
         with contextlib.suppress(Exception):

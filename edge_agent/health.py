@@ -64,7 +64,12 @@ class DeviceHealth:
         self.failures = 0
         return changed
 
-    def status(self, detail: str | None = None) -> DeviceStatus:
+    def status(self) -> DeviceStatus:
+        """The status the last poll implies: online, or offline with the last error."""
         state = "online" if self.online else "offline"
-        why = detail if detail is not None else ("" if self.online else self.last_error)
+        why = "" if self.online else self.last_error
         return DeviceStatus(SCHEMA_VERSION, state, now_ms(), why[:200], self.last_seen)
+
+    def stopped(self) -> DeviceStatus:
+        """The status once the agent stops: nobody reads the device any more, so offline."""
+        return DeviceStatus(SCHEMA_VERSION, "offline", now_ms(), "agent stopped", self.last_seen)
