@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -98,7 +99,7 @@ class Demo:
             await self.embedded.start()
             self.env["ZCF_MQTT_PROTOCOL"] = "4"  # the embedded broker speaks MQTT 3.1.1
             print(f"broker: embedded (no Mosquitto installed) on {url}")
-        await _wait_port(self.args.mqtt_port, 10)
+        await _wait_port(self.args.mqtt_port, 10, f"broker (log: {self.logdir}/mosquitto.log)")
         return url
 
     def _spawn(self, name: str, cmd: list[str]) -> None:
@@ -117,7 +118,7 @@ class Demo:
             if name == "sim":
                 # The edge agent would only log connection errors until the simulated devices listen.
                 for port in _device_ports(self.args.examples / "edge.toml"):
-                    await _wait_port(port, 20)
+                    await _wait_port(port, 20, f"simulated device (log: {self.logdir}/sim.log)")
         print(f"logs: {self.logdir}/<role>.log   store: {store}")
 
     def dead_role(self) -> str | None:
@@ -127,10 +128,10 @@ class Demo:
         return None
 
     async def stop(self) -> None:
-        for _, proc in reversed(self.procs):
+        """Stop the roles one by one, last started first: each still has its broker and devices."""
+        for name, proc in reversed(self.procs):
             if proc.poll() is None:
                 proc.send_signal(signal.SIGINT)
-        for name, proc in reversed(self.procs):
             try:
                 await asyncio.to_thread(proc.wait, 10)
             except subprocess.TimeoutExpired:
@@ -140,15 +141,22 @@ class Demo:
             await self.embedded.stop()
 
 
-async def _wait_port(port: int, timeout_s: float) -> None:
-    async with asyncio.timeout(timeout_s):
-        while True:
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", port)
-                writer.close()
-                return
-            except OSError:
-                await asyncio.sleep(0.1)
+class DemoStartError(Exception):
+    """A part of the demo did not come up; the message says which and where its log is."""
+
+
+async def _wait_port(port: int, timeout_s: float, what: str) -> None:
+    try:
+        async with asyncio.timeout(timeout_s):
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection("127.0.0.1", port)
+                    writer.close()
+                    return
+                except OSError:
+                    await asyncio.sleep(0.1)
+    except TimeoutError:
+        raise DemoStartError(f"{what} not listening on 127.0.0.1:{port} after {timeout_s:.0f} s") from None
 
 
 def busy_ports(ports: dict[int, str]) -> list[str]:
@@ -199,8 +207,23 @@ async def _fetch_live(port: int) -> list[dict[str, object]] | None:
     return await asyncio.to_thread(get)
 
 
+async def _watch(demo: Demo, monitor: DemoMonitor, args: argparse.Namespace, stop: asyncio.Event) -> int:
+    """Print the console view every ``--refresh`` seconds until ``stop`` or a role dies."""
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), args.refresh)
+        if (rows := await _fetch_live(args.port)) is not None:
+            monitor.on_live(rows)
+        print(monitor.render(), flush=True)
+        if not stop.is_set() and (dead := demo.dead_role()) is not None:
+            print(f"role {dead!r} exited; see {demo.logdir / dead}.log", file=sys.stderr)
+            return 1
+    return 0
+
+
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """Run the demo until ``stop`` is set or a role dies; return the exit code."""
+    started = time.monotonic()  # the start-up figures count from here, not from the first role
     if busy := busy_ports(_needed_ports(args)):
         # Another demo (or service) would answer in our place and the roles would die one by one.
         print(
@@ -212,39 +235,36 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     args.data_dir.mkdir(parents=True, exist_ok=True)
     demo = Demo(args)
     demo.logdir.mkdir(exist_ok=True)
-    url = await demo.start_broker()
-    await demo.start_roles(url)
-    print(f"\n  Dashboard: http://127.0.0.1:{args.port}/   (Ctrl-C stops everything)\n", flush=True)
-    monitor = DemoMonitor()
-    watch = MqttConnection(
-        MqttConfig(url=url).with_env(),
-        f"zcf-demo-monitor-{os.getpid()}",
-        subscriptions=[
-            Subscription(topics.TELEMETRY_FILTER, qos=0),
-            Subscription(topics.RESULT_FILTER, qos=0),
-        ],
-        on_message=monitor.on_message,
-    )
-    await watch.start()
+    monitor = DemoMonitor(started=started)
+    watch: MqttConnection | None = None
     code = 0
     try:
-        while not stop.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), args.refresh)
-            if (rows := await _fetch_live(args.port)) is not None:
-                monitor.on_live(rows)
-            print(monitor.render(), flush=True)
-            if not stop.is_set() and (dead := demo.dead_role()) is not None:
-                print(f"role {dead!r} exited; see {demo.logdir / dead}.log", file=sys.stderr)
-                code = 1
-                break
+        url = await demo.start_broker()
+        await demo.start_roles(url)
+        print(f"\n  Dashboard: http://127.0.0.1:{args.port}/   (Ctrl-C stops everything)\n", flush=True)
+        watch = MqttConnection(
+            MqttConfig(url=url).with_env(),
+            f"zcf-demo-monitor-{os.getpid()}",
+            subscriptions=[
+                Subscription(topics.TELEMETRY_FILTER, qos=0),
+                Subscription(topics.RESULT_FILTER, qos=0),
+            ],
+            on_message=monitor.on_message,
+        )
+        await watch.start()
+        code = await _watch(demo, monitor, args, stop)
+    except DemoStartError as err:
+        print(f"zcf demo: {err}", file=sys.stderr)
+        code = 1
     finally:
-        await watch.stop()
+        if watch is not None:
+            await watch.stop()
         await demo.stop()
     if monitor.first_telemetry_s is not None:
         print(f"first telemetry after {monitor.first_telemetry_s:.1f} s", flush=True)
     if monitor.first_live_s is not None:
-        print(f"first live carbon numbers after {monitor.first_live_s:.1f} s", flush=True)
+        every = f"checked every {args.refresh:g} s"
+        print(f"first live carbon numbers after {monitor.first_live_s:.1f} s ({every})", flush=True)
     return code
 
 
