@@ -44,6 +44,14 @@ def to_sse(event: EngineEvent) -> ServerSentEvent | None:
     return None
 
 
+def _alerts_snapshot(view: EngineView) -> ServerSentEvent:
+    """Every alert not cleared: on (re)connect the page replaces its list, so nothing missed stays."""
+    active = [a for a in view.alerts() if a.state != "cleared"]
+    return ServerSentEvent(
+        event="alerts", data=[AlertOut.model_validate(a).model_dump(mode="json") for a in active]
+    )
+
+
 class _DeviceTracker:
     """Sends the device list along with live events whenever it changed (no polling page)."""
 
@@ -69,7 +77,8 @@ async def stream(
     view: View, metrics: Metrics, _slot_ok: Annotated[None, Depends(_slot)]
 ) -> AsyncIterator[ServerSentEvent]:
     """``live`` events carry every node's LiveOut list, ``alert`` one AlertOut, ``devices``
-    the DeviceOut list when it changed. The stream opens with a ``live`` and a ``devices`` snapshot.
+    the DeviceOut list when it changed. The stream opens with a ``live`` snapshot, an ``alerts``
+    snapshot (the AlertOut list of every alert not cleared) and a ``devices`` snapshot.
     """
     metrics.sse_clients += 1
     metrics.sse_clients_total += 1
@@ -78,6 +87,7 @@ async def stream(
     try:
         yield ServerSentEvent(event="live", data=_live_payload(view.live()), retry=RETRY_MS)
         metrics.events_sent["live"] += 1
+        yield _alerts_snapshot(view)
         if (first := devices.changed()) is not None:
             yield first
         async for event in events:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -75,3 +76,22 @@ async def test_server_stops_with_a_client_connected(tmp_path: Path) -> None:
     async with httpx.AsyncClient(timeout=10) as c, c.stream("GET", f"{server.url}/api/v1/stream") as r:
         assert r.status_code == 200
         await asyncio.wait_for(asyncio.to_thread(server.stop), 8)
+
+
+def test_stream_opens_with_the_active_alerts(tmp_path: Path) -> None:
+    """A client that (re)connects gets every alert not cleared, so nothing raised meanwhile is missed."""
+    with live_server(_server(tmp_path).build) as s:
+        active: list[dict[str, object]] = []
+        for _ in range(100):
+            active = [a for a in httpx.get(f"{s.url}/api/v1/alerts").json() if a["state"] != "cleared"]
+            if active:
+                break
+            time.sleep(0.1)
+        assert active, "the fed plant raised no alert"
+        with httpx.stream("GET", f"{s.url}/api/v1/stream", timeout=10) as r:
+            events = _events(r.iter_lines())
+            assert next(events)[0] == "live"
+            kind, snapshot = next(events)
+        assert kind == "alerts" and isinstance(snapshot, list)
+        assert all(a["state"] != "cleared" for a in snapshot)
+        assert {a["id"] for a in active} <= {a["id"] for a in snapshot}

@@ -83,8 +83,14 @@ function follow() {
       state.trend?.push(values);
       render();
     },
+    // Sent on every (re)connect: whatever changed while the stream was down is in it.
+    alerts: (list) => {
+      state.alerts = new Map(list.map((a) => [a.id, a]));
+      render();
+    },
     alert: (a) => {
-      state.alerts.set(a.id, a);
+      if (a.state === "cleared") state.alerts.delete(a.id);
+      else state.alerts.set(a.id, a);
       render();
     },
     devices: (devices) => {
