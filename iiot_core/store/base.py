@@ -20,7 +20,7 @@ Record = tuple[str, Telemetry]
 
 
 class StoreRejected(StoreError):
-    """The store refused the data itself (HTTP 400: type conflict, bad line); retrying is futile."""
+    """The store refused the data itself (type conflict, bad line, too large); retrying is futile."""
 
 
 @dataclass(frozen=True, slots=True)

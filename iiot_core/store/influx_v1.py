@@ -79,12 +79,20 @@ class InfluxV1Writer:
         await self._http.close()
 
 
+# Answers that refuse the data itself: resending the same body gets the same answer, so the
+# caller splits the batch and dead-letters what is still refused. 400: unparsable line, type
+# conflict or (1.x) points beyond retention; 413: body over the server's limit; 422 (2.x):
+# points rejected, e.g. outside the bucket's retention. Every other answer (401/403
+# credentials, 404 database or bucket missing, 408, 429, 5xx) is an outage: retry.
+REFUSED_STATUSES = frozenset({400, 413, 422})
+
+
 def raise_for_write(status: int, body: bytes, where: str) -> None:
-    """Map a write answer: 2xx ok, 400 StoreRejected (bad data), anything else StoreError."""
+    """Map a write answer: 2xx ok, a refusal of the data StoreRejected, anything else StoreError."""
     if 200 <= status < 300:
         return
-    if status == 400:
-        raise StoreRejected(f"{where}: data refused: {error_text(body)}")
+    if status in REFUSED_STATUSES:
+        raise StoreRejected(f"{where}: data refused (HTTP {status}): {error_text(body)}")
     if status in (401, 403):
         raise StoreError(f"{where}: credentials refused (HTTP {status})")
     raise StoreError(f"{where}: write failed with HTTP {status}: {error_text(body)}")

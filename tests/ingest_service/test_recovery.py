@@ -12,7 +12,7 @@ from iiot_core import topics
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.iiot_core.store.samples import make_msg, now_ms
-from tests.iiot_core.store.test_writers import influx_write
+from tests.iiot_core.store.test_writers import influx_write, influxd_max_body
 from tests.ingest_service.helpers import publish_msgs, publisher, running, settings, stream, wait_for
 from tests.ingest_service.test_delivery import influx_seqs
 from tests.servers import Influxd, Mosquitto
@@ -44,6 +44,35 @@ async def test_rows_the_store_refuses_are_deadlettered(
     assert doc["cause"] == "store_rejected" and "type conflict" in doc["detail"]
     assert json.loads(doc["payload"])["seq"] == 99
     assert influx_seqs(influx)["m0"] == list(range(1, 11))
+
+
+async def test_a_batch_over_the_store_body_limit_is_split_not_retried_forever(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """HTTP 413 refuses the body, not the store: the batch is written in parts, and only a
+    message too large on its own is dead-lettered."""
+    letters: list[paho.MQTTMessage] = []
+    watcher = MqttConnection(
+        MqttConfig(url=broker.url),
+        "big-watch",
+        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
+        on_message=letters.append,
+    )
+    await watcher.start(wait_s=5)
+    msgs = stream(devices=2, count=30)  # ~100 bytes of line protocol each
+    huge = make_msg("m9", 1, values={f"p{k}": float(k) for k in range(300)})  # ~3 kB
+    with influxd_max_body(tmp_path / "influxd", 1500) as influx:
+        cfg = settings(broker.url, influx.store_url(), tmp_path, batch_max_age_s=0.5)
+        async with running(cfg) as svc, publisher(broker.url) as pub:
+            await publish_msgs(pub, [*msgs, huge])
+            await wait_for(lambda: svc.metrics.queue_messages == 0 and svc.metrics.messages_in == 61)
+            await wait_for(lambda: len(letters) == 1, what="dead letter")
+            assert dict(svc.metrics.deadletters) == {"store_rejected": 1}
+        await watcher.stop()
+        assert influx_seqs(influx) == {"m0": list(range(1, 31)), "m1": list(range(1, 31))}
+    doc = json.loads(letters[0].payload)
+    assert doc["cause"] == "store_rejected" and "413" in doc["detail"]
+    assert json.loads(doc["payload"])["device"] == "m9"
 
 
 async def test_reconnect_before_the_write_still_acks_everything(

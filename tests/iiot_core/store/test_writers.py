@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,21 @@ from iiot_core.model import Quality
 from iiot_core.store import StoreRejected, open_reader, open_writer
 from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.servers import Influxd, VictoriaMetrics, free_port
+
+
+@contextlib.contextmanager
+def influxd_max_body(workdir: Path, max_bytes: int) -> Iterator[Influxd]:
+    """InfluxDB 1.x with database ``zcf`` answering HTTP 413 to write bodies over ``max_bytes``."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    server = Influxd(workdir, free_port(), rpc_port=free_port())
+    with pytest.MonkeyPatch.context() as env:  # influxd reads [http] max-body-size from here
+        env.setenv("INFLUXDB_HTTP_MAX_BODY_SIZE", str(max_bytes))
+        server.start()
+    try:
+        server.query("CREATE DATABASE zcf")
+        yield server
+    finally:
+        server.stop()
 
 
 def wait_export(vm: VictoriaMetrics, expected: int, timeout_s: float = 10) -> list[dict[str, object]]:
@@ -78,6 +95,16 @@ async def test_type_conflict_is_a_rejection_not_an_outage(influx: Influxd) -> No
     with pytest.raises(StoreRejected, match="type conflict"):
         await writer.write([("telemetry", make_msg("m1", 1))])
     await writer.close()
+
+
+async def test_too_large_a_body_is_a_rejection_not_an_outage(tmp_path: Path) -> None:
+    batch = [("telemetry", make_msg("m1", i, now_ms() - i)) for i in range(1, 41)]
+    with influxd_max_body(tmp_path, 1000) as influx:
+        writer = open_writer(influx.store_url())
+        with pytest.raises(StoreRejected, match="HTTP 413"):
+            await writer.write(batch)
+        assert await writer.write(batch[:2]) == 4  # a smaller part goes through (2 points each)
+        await writer.close()
 
 
 async def test_v1_outage_is_a_store_error(influx: Influxd) -> None:
