@@ -68,8 +68,21 @@ class DeviceTracker:
             for name, i in sorted(self.info.items())
         ]
 
-    def dump(self) -> dict[str, list[object]]:
-        return {k: [i.path, i.state, i.last_seen, i.last_arrival, i.quality] for k, i in self.info.items()}
+    def resume(self, stopped_ms: int, down_ms: int) -> None:
+        """After a restart: arrival times from before the stop move past the downtime."""
+        for info in self.info.values():
+            if info.last_arrival is not None and info.last_arrival <= stopped_ms:
+                info.last_arrival += down_ms
+
+    def dump(self, now_ms: int | None = None) -> dict[str, list[object]]:
+        """State for a snapshot; devices heard since the last tick count as arrived at ``now_ms``."""
+        return {
+            k: [i.path, i.state, i.last_seen, self._arrival(k, i, now_ms), i.quality]
+            for k, i in self.info.items()
+        }
+
+    def _arrival(self, name: str, info: DeviceInfo, now_ms: int | None) -> int | None:
+        return now_ms if name in self._pending and now_ms is not None else info.last_arrival
 
     def load(self, data: dict[str, list[object]]) -> None:
         for k, (path, state, seen, arrival, quality) in data.items():

@@ -58,6 +58,7 @@ class Engine(EngineCore):
         self.tracker = BatchTracker(self.site, expected)
         self.pending_alerts: list[AlertView] = []
         self.started_ms: int | None = None
+        self.stopped_ms: int | None = None  # engine clock of a restored snapshot, until the first tick
         self._seq: dict[str, int] = {}
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[EngineEvent]]] = set()
         # FastAPI runs sync endpoints in worker threads: the view side and the feeding side
@@ -118,6 +119,8 @@ class Engine(EngineCore):
             return self._advance(now_ms)
 
     def _advance(self, now_ms: int) -> list[Outbound]:
+        if self.stopped_ms is not None:
+            self._resume(self.stopped_ms, now_ms)
         if self.started_ms is None:
             self.started_ms = now_ms
         self.tracker.arrived(now_ms)
@@ -134,6 +137,16 @@ class Engine(EngineCore):
             self._last_live_ms = now_ms
             self._push(EngineEvent("live", self.live()))
         return out
+
+    def _resume(self, stopped: int, now_ms: int) -> None:
+        """First tick after a restore: arrival times skip the downtime (not idleness, not staleness)."""
+        self.stopped_ms = None
+        down = max(0, now_ms - stopped)
+        if self.last_arrival_ms <= stopped:
+            self.last_arrival_ms += down
+        if self.started_ms is not None:
+            self.started_ms += down
+        self.tracker.resume(stopped, down)
 
     def _message(self, r: WindowResult) -> Outbound:
         node = self._nodes[r.node]

@@ -2,6 +2,8 @@
 
 Written atomically (temporary file + rename). Restored at start when its channels match the
 plant file; samples at or before a channel's restored baseline are then replays and count once.
+Event-time state is restored as it was; the arrival clock (idle close, stale devices) resumes
+at the first tick after the restart, so the downtime counts as neither idleness nor staleness.
 """
 
 from __future__ import annotations
@@ -33,14 +35,14 @@ def state(engine: Engine) -> dict[str, Any]:
         "max_ts": engine.max_ts,
         "min_ts": engine.min_ts,
         "now_ms": engine.now_ms,
-        "last_arrival_ms": engine.last_arrival_ms,
+        "last_arrival_ms": engine.now_ms if engine._fresh else engine.last_arrival_ms,
         "started_ms": engine.started_ms,
         "watermark": w.watermark,
         "dropped": w.dropped,
         "meters": engine.meters.dump(),
         "windows": [a.dump() for size in w.sizes for a in w.open[size].values()],
         "rules": engine.rules.dump(),
-        "devices": engine.tracker.dump(),
+        "devices": engine.tracker.dump(engine.now_ms),
         "seq": engine._seq,
         "stats": engine.stats,
     }
@@ -69,6 +71,7 @@ def apply(engine: Engine, data: dict[str, Any]) -> bool:
     engine.tracker.load(data.get("devices", {}))
     engine._seq.update(data.get("seq", {}))
     engine.stats.update(data.get("stats", {}))
+    engine.stopped_ms = engine.now_ms
     return True
 
 

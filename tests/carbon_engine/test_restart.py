@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from carbon_engine.engine import Engine
+from iiot_core.model import Telemetry
 from tests.carbon_engine.helpers import DAY_MS, ms, telemetry
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "examples" / "plant.toml"
@@ -90,3 +91,56 @@ def test_snapshot_of_changed_plant_is_ignored(tmp_path: Path) -> None:
     changed.write_text(EXAMPLE.read_text().replace('id = "line2-output"', 'id = "line2-units"'))
     fresh = Engine.from_file(changed, tmp_path / "state")
     assert fresh.max_ts == -1 and not fresh.windows.open["1m"]
+
+
+DEVICES = ("main-meter", "line1-meter", "line2-meter", "pv-inverter", "line1-plc", "line2-plc")
+
+
+def _steady(t: int) -> list[Telemetry]:
+    """Every device of the example plant, one message each, counters rising with event time."""
+    h = (t - T0) / 3_600_000
+    points = {
+        "main-meter": {"import_energy": 5000 + 600 * h},
+        "line1-meter": {"import_energy": 900 + 320 * h},
+        "line2-meter": {"import_energy": 700 + 210 * h},
+        "pv-inverter": {"pv_energy": 300 + 120 * h},
+        "line1-plc": {"gas_total": 100 + 40 * h, "production_count": float(int(60 * h))},
+        "line2-plc": {"gas_total": 50 + 30 * h},
+    }
+    return [telemetry(d, t, points[d]) for d in DEVICES]
+
+
+def _live(e: Engine, start: int, stop: int, step: int = 30_000) -> None:
+    """Samples arriving as they are taken: the engine clock is the event time."""
+    for t in range(start, stop + 1, step):
+        e.ingest_many(_steady(t))
+        e.advance(t)
+
+
+def test_downtime_is_neither_idleness_nor_staleness(tmp_path: Path) -> None:
+    t1 = T0 + 30 * 60_000  # the engine stops here for two hours; the broker keeps the telemetry
+    back = t1 + 2 * 3_600_000
+    end = back + 10 * 60_000
+    whole = Engine.from_file(EXAMPLE)
+    _live(whole, T0, end)
+    expected = _finish(whole, end)
+
+    first = Engine.from_file(EXAMPLE, tmp_path / "state")
+    _live(first, T0, t1)
+    before = {a.id for a in first.alerts() if a.state != "cleared"}
+    first.save_snapshot()
+    second = Engine.from_file(EXAMPLE, tmp_path / "state")
+    second.advance(back)  # the first tick comes before the broker's backlog
+    # Two hours without messages were downtime: no device is stale, no window is closed.
+    assert {a.id for a in second.alerts() if a.state != "cleared"} == before
+    assert second.windows.watermark == first.windows.watermark
+    second.ingest_many([m for t in range(t1 + 30_000, back + 1, 30_000) for m in _steady(t)])
+    _live(second, back + 30_000, end)
+    resumed = _finish(second, end)
+    assert sum(second.windows.dropped.values()) == 0
+    early = {(r.node, r.size, r.start): r.values for r in first.results()}
+    minutes = [k for k in expected if k[0] == "plant1" and k[1] == "1m"]
+    assert len(minutes) == (end - T0) // 60_000
+    for key in minutes:
+        got = resumed.get(key) or early[key]
+        assert abs(got["energy_kwh"] - expected[key]["energy_kwh"]) <= 1e-6, key
