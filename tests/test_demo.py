@@ -2,56 +2,45 @@
 
 from __future__ import annotations
 
-import json
-import signal
 import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.demo_process import running_demo
 from tests.servers import free_port
 
 DEVICES = ("main-meter", "line1-meter", "line2-meter", "pv-inverter", "line1-plc", "line2-plc")
 
 
-def _live(port: int) -> list[dict[str, object]]:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/live", timeout=2) as resp:
-            rows: list[dict[str, object]] = json.load(resp)
-            return rows
-    except OSError:
-        return []
+def _processes_mentioning(text: str) -> list[str]:
+    """Command lines of running processes that contain ``text`` (the demo's roles name its data dir)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended while we looked
+        if text in args:
+            found.append(args)
+    return found
 
 
 @pytest.mark.timeout(90)
 def test_demo_runs_the_whole_plant_and_stops_cleanly(tmp_path: Path) -> None:
-    http, mqtt = free_port(), free_port()
-    cmd = [sys.executable, "-m", "iiot_core.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
-    cmd += ["--data-dir", str(tmp_path), "--refresh", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    started = time.monotonic()
-    try:
-        site: dict[str, object] = {}
-        while time.monotonic() - started < 30 and not site.get("power_kw"):
-            time.sleep(1)
-            site = next((r for r in _live(http) if r["path"] == "plant1"), {})
+    with running_demo(tmp_path) as demo:
+        site = demo.wait_for_site_power(30)
         assert isinstance(site.get("power_kw"), float) and site["power_kw"] > 0, "no live site power"
         assert 0 < float(site["intensity_location_kg_per_kwh"]) < 1.5  # type: ignore[arg-type]
-        proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, out
-    assert f"Dashboard: http://127.0.0.1:{http}/" in out
+        out = demo.interrupt()
+        assert demo.proc.returncode == 0, out
+    assert f"Dashboard: {demo.url}/" in out
     for device in DEVICES:
         assert f"  {device} " in out, f"{device} never shown:\n{out[-3000:]}"
     assert "first live carbon numbers after" in out
+    assert not _processes_mentioning(str(tmp_path)), "a role outlived the demo"
     # The store received the telemetry through ingest.
     assert (tmp_path / "zcf.db").stat().st_size > 0
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from carbon_engine.api import ApiSettings, create_app
 from iiot_core.store import open_reader
@@ -27,17 +27,6 @@ def server(tmp_path: Path, dashboard_assets: None) -> Iterator[LiveServer]:
 
     with live_server(build) as s:
         yield s
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1600, "height": 1000}, locale="en-GB")
-    pg = context.new_page()
-    errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield pg
-    context.close()
-    assert not errors, f"JavaScript errors on the page: {errors}"
 
 
 def _text(page: Page, selector: str) -> str:
