@@ -23,12 +23,21 @@ def _problem(status: int, problem: Problem, headers: Mapping[str, str] | None = 
     return JSONResponse(problem.model_dump(), status_code=status, headers=headers)
 
 
+def _field(error: Mapping[str, object]) -> FieldProblem:
+    loc = error.get("loc", ())
+    loc = tuple(loc) if isinstance(loc, tuple | list) else ()
+    if error.get("type") == "json_invalid":
+        # pydantic puts the character offset where a field name would be: say what it means.
+        ctx = error.get("ctx")
+        why = ctx.get("error", "") if isinstance(ctx, Mapping) else ""
+        at = f" at character {loc[1]}" if len(loc) > 1 else ""
+        return FieldProblem(where="body", problem=f"not valid JSON{at}: {why}".rstrip(": "))
+    return FieldProblem(where=_where(loc), problem=str(error.get("msg", "invalid")))
+
+
 async def _validation(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    fields = [
-        FieldProblem(where=_where(e.get("loc", ())), problem=str(e.get("msg", "invalid")))
-        for e in exc.errors()
-    ]
+    fields = [_field(e) for e in exc.errors()]
     summary = "; ".join(f"{f.where}: {f.problem}" for f in fields[:5]) or "invalid request"
     return _problem(422, Problem(detail=summary, errors=fields))
 

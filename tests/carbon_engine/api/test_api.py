@@ -223,3 +223,12 @@ async def test_store_down_gives_503_and_degraded_health(view: EngineView, tmp_pa
         assert "store" in r.json()["detail"]
         assert (await c.get("/health")).json()["status"] == "degraded"
     await reader.close()
+
+
+async def test_ack_with_a_malformed_body_says_it_is_not_json(client: httpx.AsyncClient) -> None:
+    alert_id = (await client.get(f"{API}/alerts")).json()[0]["id"]
+    r = await client.post(
+        f"{API}/alerts/{alert_id}/ack", content=b'{"by": ', headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"].startswith("body: not valid JSON at character 7"), r.text
