@@ -239,17 +239,23 @@ class Pipeline:
             self.on_commit(batch.records)
 
     async def _write_one_by_one(self, batch: Batch, exc: StoreRejected) -> int:
-        """The store refused the batch: find the messages it refuses and dead-letter them."""
+        """The store refused the batch: find the messages it refuses and dead-letter them.
+
+        A refused message leaves ``batch.records`` even if the store fails later in the loop,
+        so the retry after that outage neither writes nor dead-letters it a second time."""
         log.warning("store refused a batch, retrying message by message: %s", exc)
-        points, kept = 0, []
-        for record in batch.records:
-            try:
-                points += await self.writer.write([record])
-                kept.append(record)
-            except StoreRejected as one:
-                topic = _topic_of(record)
-                self._deadletter(batch, topic, encode(record[1]), WireError("store_rejected", str(one)))
-        batch.records = kept
+        records, points = batch.records, 0
+        refused: set[int] = set()
+        try:
+            for i, record in enumerate(records):
+                try:
+                    points += await self.writer.write([record])
+                except StoreRejected as one:
+                    refused.add(i)
+                    topic = _topic_of(record)
+                    self._deadletter(batch, topic, encode(record[1]), WireError("store_rejected", str(one)))
+        finally:
+            batch.records = [r for i, r in enumerate(records) if i not in refused]
         return points
 
     def _note_failure(self, exc: StoreError) -> None:

@@ -35,9 +35,9 @@ def settings(broker_url: str, store_url: str, tmp: Path, **kw: object) -> Ingest
 
 
 @contextlib.asynccontextmanager
-async def running(cfg: IngestSettings) -> AsyncIterator[IngestService]:
-    """An IngestService running in a task of the current loop."""
-    svc = IngestService(cfg)
+async def running(cfg: IngestSettings, svc: IngestService | None = None) -> AsyncIterator[IngestService]:
+    """An IngestService (``svc``, or a plain one for ``cfg``) running in a task of the current loop."""
+    svc = svc or IngestService(cfg)
     task = asyncio.create_task(svc.run())
     try:
         await svc.wait_ready(10)

@@ -4,18 +4,64 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import paho.mqtt.client as paho
 
 from iiot_core import topics
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
+from iiot_core.store import Record, StoreRejected, StoreWriter
+from iiot_core.store.influx_v1 import InfluxV1Writer
+from iiot_core.store.url import parse_store_url
+from ingest_service.service import IngestService
 from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import influx_write, influxd_max_body
 from tests.ingest_service.helpers import publish_msgs, publisher, running, settings, stream, wait_for
 from tests.ingest_service.test_delivery import influx_seqs
 from tests.servers import Influxd, Mosquitto
+
+
+class StopsInfluxOnRejection(InfluxV1Writer):
+    """The real InfluxDB 1.x writer; the first time the store refuses a single message, it
+    stops the server, so the store goes down halfway through the message-by-message retry."""
+
+    def __init__(self, influx: Influxd) -> None:
+        super().__init__(parse_store_url(influx.store_url()))
+        self.influx = influx
+        self.stopped = False
+
+    async def write(self, batch: Sequence[Record]) -> int:
+        try:
+            return await super().write(batch)
+        except StoreRejected:
+            if len(batch) == 1 and not self.stopped:
+                self.stopped = True
+                await asyncio.to_thread(self.influx.stop)
+            raise
+
+
+class IngestWith(IngestService):
+    """An ingest service writing through a given writer."""
+
+    def __init__(self, *args: Any, writer: StoreWriter, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.given_writer = writer
+
+    async def open_store(self) -> StoreWriter:
+        await self.given_writer.check()
+        return self.given_writer
+
+
+def deadletter_watcher(broker: Mosquitto, into: list[paho.MQTTMessage]) -> MqttConnection:
+    return MqttConnection(
+        MqttConfig(url=broker.url),
+        "dl-watch",
+        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
+        on_message=into.append,
+    )
 
 
 async def test_rows_the_store_refuses_are_deadlettered(
@@ -43,6 +89,32 @@ async def test_rows_the_store_refuses_are_deadlettered(
     doc = json.loads(letters[0].payload)
     assert doc["cause"] == "store_rejected" and "type conflict" in doc["detail"]
     assert json.loads(doc["payload"])["seq"] == 99
+    assert influx_seqs(influx)["m0"] == list(range(1, 11))
+
+
+async def test_an_outage_during_the_message_by_message_retry_deadletters_once(
+    broker: Mosquitto, influx: Influxd, tmp_path: Path
+) -> None:
+    t0 = now_ms() - 60_000
+    body = f'telemetry,area=a1,device=m0,line=l1,site=s1 odd="text" {t0}\n'.encode()
+    await asyncio.to_thread(influx_write, influx, body)
+    letters: list[paho.MQTTMessage] = []
+    watcher = deadletter_watcher(broker, letters)
+    await watcher.start(wait_s=5)
+    msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
+    msgs.insert(0, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))  # refused, then the store goes
+    writer = StopsInfluxOnRejection(influx)
+    cfg = settings(broker.url, influx.store_url(), tmp_path, batch_max_age_s=0.3)
+    async with running(cfg, IngestWith(cfg, writer=writer)) as svc, publisher(broker.url) as pub:
+        await publish_msgs(pub, msgs)
+        await wait_for(lambda: svc.metrics.write_retries >= 1, what="the outage")
+        await asyncio.to_thread(influx.start)
+        await wait_for(lambda: svc.metrics.queue_messages == 0 and svc.metrics.messages_in == 11)
+        await asyncio.sleep(0.3)  # a second dead letter would arrive by now
+    await watcher.stop()
+    assert writer.stopped
+    assert len(letters) == 1 and json.loads(json.loads(letters[0].payload)["payload"])["seq"] == 99
+    assert dict(svc.metrics.deadletters) == {"store_rejected": 1}
     assert influx_seqs(influx)["m0"] == list(range(1, 11))
 
 
