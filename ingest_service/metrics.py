@@ -20,8 +20,7 @@ class Metrics:
     messages_stored: int = 0
     points_written: int = 0
     batches_written: int = 0
-    write_retries: int = 0
-    write_failures: int = 0
+    write_retries: int = 0  # failed write attempts (store down or unreachable), each retried
     deadletters: Counter[str] = field(default_factory=Counter)
     queue_messages: int = 0
     queue_points: int = 0
@@ -72,6 +71,7 @@ class Metrics:
             "Unix time of the last successful write",
             [("", self.last_write_unix)],
         )
+        metric("start_time_seconds", "gauge", "Unix time the process started", [("", self.started_unix)])
         metric("store_up", "gauge", "1 if the last write succeeded", [("", float(self.store_ok))])
         metric(
             "mqtt_connected", "gauge", "1 while the MQTT session is up", [("", float(self.mqtt_connected))]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
+import typing
 
 import pytest
 from hypothesis import given
@@ -60,6 +62,18 @@ def test_metrics_text_is_exact_for_large_counters() -> None:
     assert 'zcf_ingest_deadletters_total{cause="schema"} 3\n' in text
     assert 'zcf_ingest_write_duration_seconds_bucket{le="0.025"} 1\n' in text
     assert 'zcf_ingest_write_duration_seconds_bucket{le="0.01"} 0\n' in text
+
+
+def test_every_counter_is_exported() -> None:
+    """A number kept in Metrics but missing from /metrics is a counter nobody can read."""
+    m = Metrics()
+    hints = typing.get_type_hints(Metrics)
+    scalars = [f.name for f in dataclasses.fields(m) if hints[f.name] in (int, float)]
+    for i, name in enumerate(scalars):
+        setattr(m, name, 70_001 + i)
+    text = m.render()
+    missing = [n for i, n in enumerate(scalars) if f" {70_001 + i}\n" not in text]
+    assert missing == []
 
 
 async def test_http_endpoint_routes() -> None:
