@@ -1,9 +1,10 @@
 """Simulated Modbus servers built on pymodbus 3.16 ``SimDevice`` (one server, many unit ids).
 
-Each device's ``action`` callback copies the live register image into the SimDevice's
-registers on every read, enforces the register table (input vs holding) and plays faults:
-a silenced device does not answer at all, an exception-mode device answers with a Modbus
-exception code. A server whose devices are all silenced stops listening altogether.
+Each device's ``action`` callback copies the live register (or bit) image into the
+SimDevice's blocks on every read, enforces the register table (input vs holding, and coils or
+discrete inputs only where the device has them) and plays faults: a silenced device does not
+answer at all, an exception-mode device answers with a Modbus exception code. A server whose
+devices are all silenced stops listening altogether.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pymodbus.constants import ExcCodes
 from pymodbus.exceptions import NoSuchIdException
@@ -20,11 +21,12 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from simulators.live import LiveModel
-from simulators.register_maps import ModbusDeviceMap, ModbusServerSpec
+from simulators.register_maps import Bit, ModbusDeviceMap, ModbusServerSpec
 
 log = logging.getLogger(__name__)
 
 READ_FUNCTIONS = {"holding": frozenset({3}), "input": frozenset({4})}
+BIT_FUNCTIONS: dict[int, Literal["coil", "discrete"]] = {1: "coil", 2: "discrete"}
 FRAMERS = {"socket": FramerType.SOCKET, "rtu": FramerType.RTU}
 
 Action = Callable[
@@ -44,7 +46,8 @@ class DeviceFaults:
 
 def make_action(device: ModbusDeviceMap, live: LiveModel, faults: DeviceFaults) -> Action:
     """The SimDevice ``action``: refresh registers from the live model, or play a fault."""
-    allowed = READ_FUNCTIONS[device.table]
+    has_bits = {1: bool(device.coils), 2: bool(device.discretes)}
+    allowed = READ_FUNCTIONS[device.table] | {fc for fc, has in has_bits.items() if has}
 
     async def action(
         function_code: int,
@@ -62,6 +65,11 @@ def make_action(device: ModbusDeviceMap, live: LiveModel, faults: DeviceFaults) 
         if function_code not in allowed:
             return ExcCodes.ILLEGAL_ADDRESS
         live.refresh()
+        if function_code in BIT_FUNCTIONS:
+            # Bit blocks hold 16 bits a word and always start at address 0 here.
+            words = pack_bits(live.bits(device.name, BIT_FUNCTIONS[function_code]))
+            registers[: len(words)] = words
+            return None
         image = live.image(device.name)
         offset = -start_address
         registers[offset : offset + len(image)] = image
@@ -70,10 +78,33 @@ def make_action(device: ModbusDeviceMap, live: LiveModel, faults: DeviceFaults) 
     return action
 
 
+def pack_bits(bits: list[bool]) -> list[int]:
+    """Bits as 16-bit words, bit 0 in the least significant bit of the first word."""
+    words = [bits[start : start + 16] for start in range(0, len(bits), 16)]
+    return [sum(1 << i for i, bit in enumerate(word) if bit) for word in words]
+
+
+def _bit_block(bits: tuple[Bit, ...]) -> list[SimData]:
+    # SimDevice wants a block for each table: a device without bits gets one (refused by
+    # the action). pymodbus pads bits to whole words, so reads past the last bit, up to the
+    # next multiple of 16, answer False instead of an exception.
+    count = max((b.address for b in bits), default=0) + 1
+    return [SimData(0, count=count, values=False, datatype=DataType.BITS)]
+
+
 def build_sim_device(device: ModbusDeviceMap, action: Action) -> SimDevice:
-    """A SimDevice with ``device.size`` read-only registers from address 0."""
-    block = SimData(0, count=device.size, values=0, datatype=DataType.REGISTERS, readonly=True)
-    return SimDevice(id=device.unit_id, simdata=[block], action=action)
+    """A SimDevice with ``device.size`` read-only registers from address 0, and its bits.
+
+    Separate blocks per table (coils, discrete inputs, holding, input), so that bits are
+    addressed one by one as on a real device; both register tables hold the same image and
+    the action refuses the one the device does not have.
+    """
+    regs = SimData(0, count=device.size, values=0, datatype=DataType.REGISTERS, readonly=True)
+    return SimDevice(
+        id=device.unit_id,
+        simdata=(_bit_block(device.coils), _bit_block(device.discretes), [regs], [regs]),
+        action=action,
+    )
 
 
 def build_catch_all(framer: str) -> SimDevice:

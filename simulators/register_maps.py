@@ -2,7 +2,7 @@
 
 Every register holds ``round(truth * factor)`` (or the float itself), where ``truth`` is the
 point's engineering value in its published unit; e.g. main-meter power is published in kW
-and stored in W, so its factor is 1000.
+and stored in W, so its factor is 1000. A coil or discrete input holds a 0/1 point as a bit.
 """
 
 from __future__ import annotations
@@ -32,8 +32,19 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
+class Bit:
+    """One coil or discrete input: bit address (0-based) and the 0/1 point it holds."""
+
+    address: int
+    point: str
+
+
+@dataclass(frozen=True, slots=True)
 class ModbusDeviceMap:
-    """A Modbus device: unit id, register table, byte order and fields over ``size`` registers."""
+    """A Modbus device: unit id, register table, byte order and fields over ``size`` registers.
+
+    ``coils`` and ``discretes`` are its bits (function codes 1 and 2), if it has any.
+    """
 
     name: str
     unit_id: int
@@ -41,6 +52,8 @@ class ModbusDeviceMap:
     order: ByteOrder
     size: int
     fields: tuple[Field, ...]
+    coils: tuple[Bit, ...] = ()
+    discretes: tuple[Bit, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +119,10 @@ LINE1_METER = ModbusDeviceMap(
         Field(2, "uint32", "import_energy", 100.0),
         Field(10, "int16", "power_factor", 1000.0),
     ),
+    # The meter's relay output (closes the feeder breaker) and two digital inputs wired to
+    # the line: running and fault.
+    coils=(Bit(0, "breaker_closed"),),
+    discretes=(Bit(0, "running"), Bit(1, "fault_alarm")),
 )
 
 PV_INVERTER = ModbusDeviceMap(
@@ -171,6 +188,9 @@ POINT_UNITS: dict[str, str] = {
     "active_power": "kW",
     "import_energy": "kWh",
     "power_factor": "",
+    "breaker_closed": "",
+    "running": "",
+    "fault_alarm": "",
     "pv_power": "kW",
     "pv_energy": "kWh",
     "status": "",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from simulators.profiles import LineValues
+from simulators.profiles import FAULT, RUNNING, LineValues
 from simulators.scenario import Snapshot
 
 MAIN_PF = 0.95
@@ -45,6 +45,9 @@ def device_points(s: Snapshot) -> dict[str, dict[str, float]]:
             "active_power": r.line1.kw,
             "import_energy": c.line1_kwh,
             "power_factor": r.line1.pf,
+            "breaker_closed": 1.0,  # the simulated plant never opens the feeder
+            "running": 1.0 if r.line1.state == RUNNING else 0.0,
+            "fault_alarm": 1.0 if r.line1.state == FAULT else 0.0,
         },
         "pv-inverter": {
             "pv_power": r.pv_kw,

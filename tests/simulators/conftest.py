@@ -1,4 +1,4 @@
-"""Helpers for the simulator tests: a Modbus client and a test-side struct decoder."""
+"""Helpers for the simulator tests: a Modbus client, a test-side struct decoder, fixed starts."""
 
 from __future__ import annotations
 
@@ -12,8 +12,20 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.framer import FramerType
 
 from simulators.plant import Plant
+from simulators.profiles import FAULT, STATE_BUCKET_S, LineProfile, line_state, local_seconds
 
 NOON = datetime(2025, 6, 2, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def first_fault_after(start: datetime, line: LineProfile, seed: int = 1) -> datetime:
+    """A time just inside the first 5-minute slot after ``start`` in which ``line`` is faulted."""
+    tz = start.tzinfo if isinstance(start.tzinfo, ZoneInfo) else ZoneInfo("UTC")
+    t = start.timestamp()
+    while line_state(seed, line, t, local_seconds(t, tz)) != FAULT:
+        t = (t // STATE_BUCKET_S + 1) * STATE_BUCKET_S
+    return datetime.fromtimestamp(t + 1, tz)
+
+
 FORMATS = {
     "int16": "h",
     "uint16": "H",

@@ -10,9 +10,10 @@ from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ModbusIOException
 
 from simulators.plant import Plant, PlantSpec, run_plant
+from simulators.profiles import LINE1
 from simulators.register_maps import ModbusDeviceMap
 from simulators.scenario import WRAP, CounterEvent
-from tests.simulators.conftest import NOON, decode, modbus_client
+from tests.simulators.conftest import NOON, decode, first_fault_after, modbus_client
 
 MODBUS = ["modbus-meters", "modbus-pv", "modbus-line2"]
 SPEC = PlantSpec.example()
@@ -147,3 +148,32 @@ async def test_unknown_unit_ids(plant: Plant) -> None:
         with pytest.raises(ModbusIOException):  # nobody on the RTU line answers
             await client.read_holding_registers(0, count=2, device_id=9)
         assert not (await client.read_holding_registers(0, count=2, device_id=3)).isError()
+
+
+@pytest.mark.parametrize("start", ["noon", "fault"])
+async def test_coils_and_discrete_inputs_follow_the_line(start: str) -> None:
+    at = NOON if start == "noon" else first_fault_after(NOON, LINE1)
+    async with (
+        run_plant(SPEC, ports="free", speed=0, start=at, only=["line1-meter"]) as plant,
+        modbus_client(plant, "line1-meter") as client,
+    ):
+        coils = await client.read_coils(0, count=1, device_id=2)
+        inputs = await client.read_discrete_inputs(0, count=2, device_id=2)
+        assert not coils.isError() and not inputs.isError()
+        got = [coils.bits[0], *inputs.bits[:2]]
+        truth = [plant.truth("line1-meter", p) for p in ("breaker_closed", "running", "fault_alarm")]
+        assert [float(b) for b in got] == truth
+        assert truth == ([1.0, 1.0, 0.0] if start == "noon" else [1.0, 0.0, 1.0])
+        # A single input read at its own address, not only as part of a block.
+        single = await client.read_discrete_inputs(1, count=1, device_id=2)
+        assert single.bits[0] == (start == "fault")
+
+
+async def test_bits_only_where_a_device_has_them(plant: Plant) -> None:
+    async with modbus_client(plant, "main-meter") as client:
+        for reader in (client.read_coils, client.read_discrete_inputs):
+            rr = await reader(0, count=1, device_id=1)  # main-meter has no bits
+            assert rr.isError() and rr.exception_code == 2
+        write = await client.write_coil(0, False, device_id=2)  # the breaker is not ours to open
+        assert write.isError()
+        assert (await client.read_coils(0, count=1, device_id=2)).bits[0] is True
