@@ -230,7 +230,7 @@ class Pipeline:
         try:
             points = await self.writer.write(batch.records)
         except StoreRejected as exc:
-            points = await self._write_one_by_one(batch, exc)
+            points = await self._write_refused(batch, exc)
         self.metrics.observe_write(time.perf_counter() - t0, points, len(batch.acks))
         if self._store_failing:
             self._store_failing = False
@@ -238,24 +238,38 @@ class Pipeline:
         if self.on_commit is not None:
             self.on_commit(batch.records)
 
-    async def _write_one_by_one(self, batch: Batch, exc: StoreRejected) -> int:
-        """The store refused the batch: find the messages it refuses and dead-letter them.
+    async def _write_refused(self, batch: Batch, exc: StoreRejected) -> int:
+        """The store refused the batch: write it in halves, down to single messages where
+        needed, and dead-letter the messages it refuses on their own.
 
-        A refused message leaves ``batch.records`` even if the store fails later in the loop,
-        so the retry after that outage neither writes nor dead-letters it a second time."""
-        log.warning("store refused a batch, retrying message by message: %s", exc)
-        records, points = batch.records, 0
+        Halving keeps a batch over the store's size limit (HTTP 413) to a few requests and
+        finds one bad message among n in about 2*log2(n). A refused message leaves
+        ``batch.records`` even if the store fails later on, so the retry after that outage
+        neither writes nor dead-letters it a second time."""
+        records = batch.records
+        log.warning("store refused a batch of %d messages, writing it in parts: %s", len(records), exc)
         refused: set[int] = set()
         try:
-            for i, record in enumerate(records):
-                try:
-                    points += await self.writer.write([record])
-                except StoreRejected as one:
-                    refused.add(i)
-                    topic = _topic_of(record)
-                    self._deadletter(batch, topic, encode(record[1]), WireError("store_rejected", str(one)))
+            return await self._write_part(batch, refused, 0, len(records), exc)
         finally:
             batch.records = [r for i, r in enumerate(records) if i not in refused]
+
+    async def _write_part(self, batch: Batch, refused: set[int], lo: int, hi: int, exc: StoreRejected) -> int:
+        """``batch.records[lo:hi]`` was refused with ``exc``: split it, or dead-letter one."""
+        records = batch.records
+        if hi - lo == 1:
+            refused.add(lo)
+            record = records[lo]
+            self._deadletter(
+                batch, _topic_of(record), encode(record[1]), WireError("store_rejected", str(exc))
+            )
+            return 0
+        points, mid = 0, (lo + hi) // 2
+        for a, b in ((lo, mid), (mid, hi)):
+            try:
+                points += await self.writer.write(records[a:b])
+            except StoreRejected as part:
+                points += await self._write_part(batch, refused, a, b, part)
         return points
 
     def _note_failure(self, exc: StoreError) -> None:

@@ -26,7 +26,7 @@ from tests.servers import Influxd, Mosquitto
 
 class StopsInfluxOnRejection(InfluxV1Writer):
     """The real InfluxDB 1.x writer; the first time the store refuses a single message, it
-    stops the server, so the store goes down halfway through the message-by-message retry."""
+    stops the server, so the store goes down halfway through splitting a refused batch."""
 
     def __init__(self, influx: Influxd) -> None:
         super().__init__(parse_store_url(influx.store_url()))
@@ -41,6 +41,18 @@ class StopsInfluxOnRejection(InfluxV1Writer):
                 self.stopped = True
                 await asyncio.to_thread(self.influx.stop)
             raise
+
+
+class CountingWriter(InfluxV1Writer):
+    """The real InfluxDB 1.x writer, noting how many messages each write call carried."""
+
+    def __init__(self, influx: Influxd) -> None:
+        super().__init__(parse_store_url(influx.store_url()))
+        self.calls: list[int] = []
+
+    async def write(self, batch: Sequence[Record]) -> int:
+        self.calls.append(len(batch))
+        return await super().write(batch)
 
 
 class IngestWith(IngestService):
@@ -92,7 +104,7 @@ async def test_rows_the_store_refuses_are_deadlettered(
     assert influx_seqs(influx)["m0"] == list(range(1, 11))
 
 
-async def test_an_outage_during_the_message_by_message_retry_deadletters_once(
+async def test_an_outage_while_splitting_a_refused_batch_deadletters_once(
     broker: Mosquitto, influx: Influxd, tmp_path: Path
 ) -> None:
     t0 = now_ms() - 60_000
@@ -121,8 +133,8 @@ async def test_an_outage_during_the_message_by_message_retry_deadletters_once(
 async def test_a_batch_over_the_store_body_limit_is_split_not_retried_forever(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
-    """HTTP 413 refuses the body, not the store: the batch is written in parts, and only a
-    message too large on its own is dead-lettered."""
+    """HTTP 413 refuses the body, not the store: the batch is written in halves (a few
+    requests, not one per message), and only a message too large on its own is dead-lettered."""
     letters: list[paho.MQTTMessage] = []
     watcher = MqttConnection(
         MqttConfig(url=broker.url),
@@ -135,13 +147,16 @@ async def test_a_batch_over_the_store_body_limit_is_split_not_retried_forever(
     huge = make_msg("m9", 1, values={f"p{k}": float(k) for k in range(300)})  # ~3 kB
     with influxd_max_body(tmp_path / "influxd", 1500) as influx:
         cfg = settings(broker.url, influx.store_url(), tmp_path, batch_max_age_s=0.5)
-        async with running(cfg) as svc, publisher(broker.url) as pub:
+        writer = CountingWriter(influx)
+        svc = IngestWith(cfg, writer=writer)
+        async with running(cfg, svc), publisher(broker.url) as pub:
             await publish_msgs(pub, [*msgs, huge])
             await wait_for(lambda: svc.metrics.queue_messages == 0 and svc.metrics.messages_in == 61)
             await wait_for(lambda: len(letters) == 1, what="dead letter")
             assert dict(svc.metrics.deadletters) == {"store_rejected": 1}
         await watcher.stop()
         assert influx_seqs(influx) == {"m0": list(range(1, 31)), "m1": list(range(1, 31))}
+    assert len(writer.calls) <= 30  # message by message, it takes 62 writes
     doc = json.loads(letters[0].payload)
     assert doc["cause"] == "store_rejected" and "413" in doc["detail"]
     assert json.loads(doc["payload"])["device"] == "m9"
