@@ -12,6 +12,7 @@ import pytest
 from iiot_core.errors import StoreError
 from iiot_core.model import Quality
 from iiot_core.store import StoreRejected, open_reader, open_writer
+from iiot_core.store.influx_v1 import raise_for_write
 from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.servers import Influxd, VictoriaMetrics, free_port
 
@@ -105,6 +106,15 @@ async def test_too_large_a_body_is_a_rejection_not_an_outage(tmp_path: Path) -> 
             await writer.write(batch)
         assert await writer.write(batch[:2]) == 4  # a smaller part goes through (2 points each)
         await writer.close()
+
+
+@pytest.mark.parametrize("status", [400, 413, 422, 401, 403, 404, 408, 429, 500, 503])
+def test_write_answers_that_refuse_the_data(status: int) -> None:
+    """422 (InfluxDB 2.x rejecting points) has no local server to answer it: the mapping itself."""
+    with pytest.raises(StoreError) as info:
+        raise_for_write(status, b'{"error":"x"}', "store")
+    assert isinstance(info.value, StoreRejected) is (status in (400, 413, 422))
+    raise_for_write(204, b"", "store")
 
 
 async def test_v1_outage_is_a_store_error(influx: Influxd) -> None:
