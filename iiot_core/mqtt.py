@@ -83,6 +83,9 @@ class MqttConnection:
         self._drain_scheduled = False
         self.ack_drains = 0  # how many hand-offs carried the PUBACKs (a batching measure)
         self.connect_count = 0
+        # Topic filter -> what is wrong, for subscriptions the broker refused or downgraded (SUBACK).
+        self.refused: dict[str, str] = {}
+        self._sub_mids: dict[int, Subscription] = {}
         proto = paho.MQTTv5 if cfg.protocol == 5 else paho.MQTTv311
         kwargs: dict[str, Any] = {}
         if proto == paho.MQTTv311:
@@ -110,6 +113,7 @@ class MqttConnection:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -200,8 +204,18 @@ class MqttConnection:
             log.warning("MQTT connect refused broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
             return
         self.connect_count += 1
+        if self._persistent and self.connect_count > 1 and not _flags.session_present:
+            log.warning(
+                "MQTT broker kept no session: messages queued while away are lost broker=%s:%s client_id=%s",
+                self.cfg.host,
+                self.cfg.port,
+                self.client_id,
+            )
         for sub in self._subs:
-            client.subscribe(sub.topic_filter, qos=sub.qos)
+            _rc, mid = client.subscribe(sub.topic_filter, qos=sub.qos)
+            if mid is not None:
+                with self._lock:
+                    self._sub_mids[mid] = sub
         self._connected.set()
         log.info("MQTT connected broker=%s:%s client_id=%s", self.cfg.host, self.cfg.port, self.client_id)
         if self._on_connect_cb is not None:
@@ -223,6 +237,29 @@ class MqttConnection:
         if not self._call_in_loop(self._drain_acks):
             with self._lock:
                 self._drain_scheduled = False
+
+    def _on_subscribe(self, _c: paho.Client, _ud: Any, mid: int, reasons: list[Any], _props: Any) -> None:
+        with self._lock:
+            sub = self._sub_mids.pop(mid, None)
+        if sub is None or not reasons:
+            return
+        reason = reasons[0]
+        if reason.is_failure:
+            problem = f"refused: {reason}"
+        elif reason.value < sub.qos:
+            problem = f"granted QoS {reason.value}, asked {sub.qos}: delivery is not guaranteed"
+        else:
+            self.refused.pop(sub.topic_filter, None)
+            return
+        # A refused or downgraded filter means silence or loss later, not an error now: say it loudly.
+        log.error(
+            "MQTT subscription not granted as asked broker=%s:%s filter=%s %s",
+            self.cfg.host,
+            self.cfg.port,
+            sub.topic_filter,
+            problem,
+        )
+        self.refused[sub.topic_filter] = problem
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
         if self._handler is not None:

@@ -106,19 +106,22 @@ class IngestService:
         )
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """Healthy while the MQTT session is up and the last store write succeeded."""
+        """Healthy while the MQTT session is up, its subscriptions granted and the last write done."""
         m = self.metrics
         connected = self._conn is not None and self._conn.is_connected
         m.mqtt_connected = connected
         age = time.time() - m.last_write_unix if m.last_write_unix else None
-        detail = {
+        detail: dict[str, Any] = {
             "mqtt_connected": connected,
             "store_ok": m.store_ok,
             "store": self._writer.description if self._writer else None,
             "queue_messages": m.queue_messages,
             "last_write_age_s": None if age is None else round(age, 3),
         }
-        return connected and m.store_ok, detail
+        refused = dict(self._conn.refused) if self._conn is not None else {}
+        if refused:
+            detail["subscriptions_refused"] = refused
+        return connected and m.store_ok and not refused, detail
 
     async def _status_loop(self) -> None:
         m = self.metrics

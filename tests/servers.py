@@ -75,6 +75,8 @@ def running(server: S) -> Iterator[S]:
 class Mosquitto(ServerProcess):
     """A Mosquitto broker process on loopback; ``restart`` keeps the port."""
 
+    extra_config: str = ""  # appended to the generated mosquitto.conf
+
     @property
     def url(self) -> str:
         return f"mqtt://127.0.0.1:{self.port}"
@@ -89,8 +91,10 @@ class Mosquitto(ServerProcess):
             f"persistence_location {self.workdir}/\n"
             "max_queued_messages 100000\n"
             "max_inflight_messages 0\n"
-            "log_dest none\n" + ("user root\n" if os.geteuid() == 0 else "")
+            "log_dest none\n"
+            + ("user root\n" if os.geteuid() == 0 else "")
             # Run as root, Mosquitto drops to its own user and then cannot write persistence here.
+            + self.extra_config
         )
         self.proc = subprocess.Popen([binary, "-c", str(conf)])
         wait_port(self.port)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 
 import paho.mqtt.client as paho
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from iiot_core.errors import PublishError
 from iiot_core.mqtt import MqttConnection, Subscription, Will
 from iiot_core.mqtt_config import MqttConfig
-from tests.servers import Mosquitto
+from tests.servers import Mosquitto, free_port, running
 
 
 async def test_publish_is_acked_and_received(broker: Mosquitto) -> None:
@@ -141,3 +142,26 @@ async def test_pubacked_before_stop_resolve_and_rest_fail(broker: Mosquitto) -> 
     failed = [f for f in futs if f.exception() is not None]
     assert len(ok) + len(failed) == 500
     assert all(isinstance(f.exception(), PublishError) for f in failed)
+
+
+async def test_a_downgraded_subscription_is_reported(tmp_path: Path) -> None:
+    """A broker that grants less than QoS 1: the connection names the filter instead of losing quietly."""
+    workdir = tmp_path / "mosquitto"
+    workdir.mkdir()
+    with running(Mosquitto(workdir, free_port(), extra_config="max_qos 0\n")) as broker:
+        conn = MqttConnection(
+            MqttConfig(url=broker.url),
+            "t-qos",
+            subscriptions=[Subscription("best-effort/#", qos=0), Subscription("telemetry/#", qos=1)],
+        )
+        await conn.start(wait_s=5)
+        try:
+            for _ in range(100):
+                if conn.refused:
+                    break
+                await asyncio.sleep(0.05)
+            await asyncio.sleep(0.2)  # both SUBACKs are in
+            assert list(conn.refused) == ["telemetry/#"]
+            assert "granted QoS 0, asked 1" in conn.refused["telemetry/#"]
+        finally:
+            await conn.stop()

@@ -14,7 +14,8 @@ from tests.ingest_service.helpers import (
     stream,
     wait_for,
 )
-from tests.servers import Mosquitto
+from tests.servers import Mosquitto, free_port
+from tests.servers import running as run_server
 
 
 def sqlite_seqs(db: Path, field: str = "p0") -> dict[str, list[int]]:
@@ -49,3 +50,17 @@ async def test_stores_every_message_and_serves_health(broker: Mosquitto, tmp_pat
     latest = await reader.latest(Selector(device="m2", fields=("p1",)))
     await reader.close()
     assert [(lv.value, lv.ts) for lv in latest] == [(50.1, msgs[-1].ts)]
+
+
+async def test_health_is_degraded_when_the_broker_downgrades_the_subscription(tmp_path: Path) -> None:
+    """A broker capped at QoS 0 would lose messages silently: /health says so and names the filter."""
+    workdir = tmp_path / "mosquitto"
+    workdir.mkdir()
+    with run_server(Mosquitto(workdir, free_port(), extra_config="max_qos 0\n")) as broker:
+        cfg = settings(broker.url, f"sqlite:///{tmp_path / 'zcf.db'}", tmp_path)
+        async with running(cfg) as svc:
+            base = f"http://127.0.0.1:{svc.http_port}"
+            await wait_for(lambda: bool(svc._conn and svc._conn.refused), 5, "the SUBACK")
+            health = json.loads(await http_get(f"{base}/health"))
+    assert health["status"] == "degraded"
+    assert any("granted QoS 0" in why for why in health["subscriptions_refused"].values()), health
