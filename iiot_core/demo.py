@@ -88,7 +88,7 @@ class Demo:
             conf.write_text(
                 f"listener {self.args.mqtt_port} 127.0.0.1\nallow_anonymous true\n"
                 f"persistence true\npersistence_location {self.args.data_dir.resolve()}/\n"
-                "max_queued_messages 100000\nmax_inflight_messages 0\n"
+                "max_queued_messages 100000\nmax_inflight_messages 20000\n"
                 # As root Mosquitto drops to its own user, which cannot write the demo's data folder.
                 + ("user root\n" if os.geteuid() == 0 else "")
             )
