@@ -104,7 +104,8 @@ class MeterCfg(_Strict):
     method: Method = "counter"
     unit: str | None = None  # of the telemetry point; defaults to the carrier's base unit
     parent: str | None = None  # the meter this one is a sub-meter of (or, for generation, sits behind)
-    max_rate: float | None = Field(default=None, gt=0)  # plausible maximum, in unit per hour
+    # Plausible maximum: a counter's unit per hour; a power channel's power, in its unit.
+    max_rate: float | None = Field(default=None, gt=0)
     rollover: float | None = Field(default=None, gt=0)  # counter wraps to 0 at this value (in unit)
     variant: str | None = None  # factor variant: fuel grade or hydrogen route
     enthalpy_kj_per_kg: float | None = Field(default=None, gt=0)  # steam only

@@ -1,4 +1,4 @@
-"""Quantities from samples, vectorised: counter deltas (resets, rollovers, jumps) and power integration.
+"""Quantities from samples, vectorised: counter deltas (resets, rollovers, glitches, jumps) and power.
 
 An interval runs from one sample of a channel to the next; its quantity is spread over the
 minutes it covers in proportion to time, so a gap is interpolated instead of piled up.
@@ -20,14 +20,16 @@ _ROLLOVER_SHARE = 0.1
 class Counts:
     """Counted events of the quantity computation (data quality)."""
 
-    resets: int = 0
+    resets: int = 0  # includes the drop of each glitch (known only at the next reading)
     rollovers: int = 0
-    jumps: int = 0
+    glitches: int = 0  # a drop, then back to at least the reading before it
+    jumps: int = 0  # implausible counter deltas and power samples (max_rate)
     gaps: int = 0
 
     def add(self, other: Counts) -> None:
         self.resets += other.resets
         self.rollovers += other.rollovers
+        self.glitches += other.glitches
         self.jumps += other.jumps
         self.gaps += other.gaps
 
@@ -41,8 +43,13 @@ def interval_qty(
     t1: np.ndarray,
     v1: np.ndarray,
     max_gap_ms: float,
+    before: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, Counts]:
-    """Quantity and 'estimated' flag of each interval; the channel arrays are already gathered."""
+    """Quantity and 'estimated' flag of each interval; the channel arrays are already gathered.
+
+    ``before`` is the reading before ``v0`` (NaN when unknown); max_rate is per hour for a
+    counter and the plausible maximum power for a power channel.
+    """
     dt = (t1 - t0).astype(np.float64)
     gap = dt > max_gap_ms
     hours = dt / MS_PER_H
@@ -53,20 +60,32 @@ def interval_qty(
     wrapped = v1 + rollover - v0
     is_roll = neg & (rollover > 0) & (wrapped <= plaus) & (wrapped < rollover * _ROLLOVER_SHARE)
     is_reset = neg & ~is_roll
-    d = np.where(is_roll, wrapped, np.where(is_reset, v1, d))
+    # Down, then back to at least the reading before the drop: the low reading was a glitch,
+    # not a reset. Count from the reading before it, less what the drop booked as a reset.
+    glitch = (v0 < before) & (v1 >= before) & ~_wrap_shaped(before, v0, rollover)
+    d = np.where(is_roll, wrapped, np.where(is_reset, v1, np.where(glitch, v1 - before - v0, d)))
+    d = np.maximum(d, 0.0)
     jump = d > plaus
     d = np.where(jump, 0.0, d)
-    # Power: trapezoid, never across a gap longer than max_gap, never negative.
-    p = np.where(gap, 0.0, np.maximum(0.5 * (v0 + v1), 0.0) * hours)
+    # Power: trapezoid, never across a gap longer than max_gap, never negative, never from a
+    # sample above the plausible maximum.
+    wild = (np.maximum(v0, v1) > max_rate * 1.2) & ~is_counter
+    p = np.where(gap | wild, 0.0, np.maximum(0.5 * (v0 + v1), 0.0) * hours)
     qty = np.where(is_counter, d, p)
     est = is_counter & gap
     counts = Counts(
         resets=int(np.count_nonzero(is_reset & is_counter)),
         rollovers=int(np.count_nonzero(is_roll & is_counter)),
-        jumps=int(np.count_nonzero(jump & is_counter)),
+        glitches=int(np.count_nonzero(glitch & is_counter)),
+        jumps=int(np.count_nonzero(jump & is_counter)) + int(np.count_nonzero(wild)),
         gaps=int(np.count_nonzero(gap)),
     )
     return qty, est, counts
+
+
+def _wrap_shaped(v_prev: np.ndarray, v: np.ndarray, rollover: np.ndarray) -> np.ndarray:
+    """Whether a drop from ``v_prev`` to ``v`` looks like a register wrap (then it is no glitch)."""
+    return (rollover > 0) & (v + rollover - v_prev < rollover * _ROLLOVER_SHARE)
 
 
 def spans_minutes(t0: np.ndarray, t1: np.ndarray) -> np.ndarray:

@@ -9,6 +9,7 @@ replaces one span by two. A sample at a known timestamp is a replay and changes 
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ class Span:
     qty: float
     est: bool
     until: int  # event time after which no open window can change through this span
+    before: float = float("nan")  # the reading before v0, when known (glitch detection)
 
 
 Horizon = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -66,6 +68,7 @@ class MeterState:
         n = topo.n
         self.last_ts = np.full(n, -1, dtype=np.int64)
         self.last_v = np.zeros(n)
+        self.prev_v = np.full(n, np.nan)  # the reading before last_v (glitch detection)
         self.first_ts = np.full(n, -1, dtype=np.int64)
         self.first_v = np.zeros(n)
         self.spans: dict[int, list[Span]] = {}
@@ -97,27 +100,47 @@ class MeterState:
         t0[start] = self.last_ts[c[start]]
         v0[start] = self.last_v[c[start]]
         fresh = start & (t0 < 0)
+        v0[fresh] = np.nan
+        before = np.r_[np.nan, v0[:-1]]
+        before[start] = self.prev_v[c[start]]
         self.first_ts[c[fresh]] = t[fresh]
         self.first_v[c[fresh]] = v[fresh]
         self.last_ts[c[end]] = t[end]
         self.last_v[c[end]] = v[end]
+        self.prev_v[c[end]] = v0[end]
         has = ~fresh
-        c, t0, v0, t1, v1 = c[has], t0[has], v0[has], t[has], v[has]
-        qty, est = self._qty(c, t0, v0, t1, v1)
+        c, t0, v0, t1, v1, before = c[has], t0[has], v0[has], t[has], v[has], before[has]
+        qty, est = self._qty(c, t0, v0, t1, v1, before)
         rows = np.flatnonzero(spans_minutes(t0, t1) | ((t1 - t0) > self.max_gap_ms))
         if len(rows):
             until = self.horizon(t0[rows], t1[rows])
-            cols = (c[rows], t0[rows], v0[rows], t1[rows], v1[rows], qty[rows], est[rows], until)
-            for ci, a, b, d, e, q, x, u in zip(*(col.tolist() for col in cols), strict=True):
-                self.spans.setdefault(ci, []).append(Span(a, b, d, e, q, x, u))
+            cols = (
+                c[rows],
+                t0[rows],
+                v0[rows],
+                t1[rows],
+                v1[rows],
+                qty[rows],
+                est[rows],
+                until,
+                before[rows],
+            )
+            for ci, a, b, d, e, q, x, u, w in zip(*(col.tolist() for col in cols), strict=True):
+                self.spans.setdefault(ci, []).append(Span(a, b, d, e, q, x, u, w))
         return Intervals(c, t0, t1, qty, est)
 
     def _qty(
-        self, c: np.ndarray, t0: np.ndarray, v0: np.ndarray, t1: np.ndarray, v1: np.ndarray
+        self,
+        c: np.ndarray,
+        t0: np.ndarray,
+        v0: np.ndarray,
+        t1: np.ndarray,
+        v1: np.ndarray,
+        before: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray]:
         topo = self.topo
         qty, est, counts = interval_qty(
-            topo.is_counter[c], topo.rollover[c], topo.max_rate[c], t0, v0, t1, v1, self.max_gap_ms
+            topo.is_counter[c], topo.rollover[c], topo.max_rate[c], t0, v0, t1, v1, self.max_gap_ms, before
         )
         self.counts.add(counts)
         return qty, est
@@ -130,6 +153,8 @@ class MeterState:
             return Intervals.empty()
         if t < self.first_ts[c]:
             add, span = self._make(c, t, v, int(self.first_ts[c]), float(self.first_v[c]))
+            if self.first_ts[c] == self.last_ts[c]:
+                self.prev_v[c] = v
             self.first_ts[c], self.first_v[c] = t, v
             self.spans.setdefault(c, []).insert(0, span)
             return add
@@ -142,18 +167,22 @@ class MeterState:
             return Intervals.empty()
         old = spans[i]
         undo = _single(c, old.t0, old.t1, -old.qty, old.est)
-        left, lspan = self._make(c, old.t0, old.v0, t, v)
-        right, rspan = self._make(c, t, v, old.t1, old.v1)
+        left, lspan = self._make(c, old.t0, old.v0, t, v, old.before)
+        right, rspan = self._make(c, t, v, old.t1, old.v1, old.v0)
         spans[i : i + 1] = [lspan, rspan]
+        if old.t1 == self.last_ts[c]:
+            self.prev_v[c] = v
         return Intervals.concat([undo, left, right])
 
-    def _make(self, c: int, t0: int, v0: float, t1: int, v1: float) -> tuple[Intervals, Span]:
+    def _make(
+        self, c: int, t0: int, v0: float, t1: int, v1: float, before: float = np.nan
+    ) -> tuple[Intervals, Span]:
         """One interval with its span record (kept even when it no longer spans a minute)."""
         ca = np.array([c], dtype=np.int64)
         ta, tb = np.array([t0], dtype=np.int64), np.array([t1], dtype=np.int64)
-        qty, est = self._qty(ca, ta, np.array([v0]), tb, np.array([v1]))
+        qty, est = self._qty(ca, ta, np.array([v0]), tb, np.array([v1]), np.array([before]))
         until = int(self.horizon(ta, tb)[0])
-        span = Span(t0, v0, t1, v1, float(qty[0]), bool(est[0]), until)
+        span = Span(t0, v0, t1, v1, float(qty[0]), bool(est[0]), until, before)
         return _single(c, t0, t1, span.qty, span.est), span
 
     def prune(self, watermark_ms: int) -> None:
@@ -171,10 +200,11 @@ class MeterState:
         return {
             "last_ts": self.last_ts.tolist(),
             "last_v": self.last_v.tolist(),
+            "prev_v": [_known(x) for x in self.prev_v.tolist()],
             "first_ts": self.first_ts.tolist(),
             "first_v": self.first_v.tolist(),
             "spans": {
-                str(c): [[s.t0, s.v0, s.t1, s.v1, s.qty, s.est, s.until] for s in v]
+                str(c): [[s.t0, s.v0, s.t1, s.v1, s.qty, s.est, s.until, _known(s.before)] for s in v]
                 for c, v in self.spans.items()
             },
         }
@@ -184,15 +214,26 @@ class MeterState:
             setattr(self, name, np.array(data[name], dtype=np.int64))
         for name in ("last_v", "first_v"):
             setattr(self, name, np.array(data[name], dtype=np.float64))
+        if "prev_v" in data:  # absent from snapshots of older versions: unknown
+            self.prev_v = np.array(data["prev_v"], dtype=np.float64)  # None -> NaN
         raw = data["spans"]
         assert isinstance(raw, dict)
         self.spans = {
             int(c): [
-                Span(int(a), float(b), int(d), float(e), float(q), bool(x), int(u))
-                for a, b, d, e, q, x, u in v
+                Span(int(a), float(b), int(d), float(e), float(q), bool(x), int(u), _float(w))
+                for a, b, d, e, q, x, u, *w in v  # older snapshots have no 'before'
             ]
             for c, v in raw.items()
         }
+
+
+def _known(x: float) -> float | None:
+    """NaN (unknown) as null: snapshots are strict JSON."""
+    return None if math.isnan(x) else x
+
+
+def _float(w: list[object]) -> float:
+    return float(w[0]) if w and isinstance(w[0], int | float) else math.nan
 
 
 def _single(c: int, t0: int, t1: int, qty: float, est: bool) -> Intervals:
