@@ -28,6 +28,11 @@ def _meter_path(node: str, meter_id: str) -> str:
     return f"{node}/{meter_id}" if node else meter_id
 
 
+def in_subtree(rel: str, root: str) -> bool:
+    """Whether the relative node path ``rel`` is ``root`` or under it ("" is the site)."""
+    return root == "" or rel == root or rel.startswith(root + "/")
+
+
 def relative_node(site: str, node: str) -> str:
     """Accept a node as a full path (``site/area``) or relative to the site."""
     if node == site:
@@ -94,6 +99,20 @@ def _parent_problems(m: MeterCfg, by_id: dict[str, MeterCfg]) -> list[str]:
         return [f"parent: {parent.id!r} measures {parent.kind}, not {m.kind}"]
     if parent.role not in ("grid_import", "consumption", "production"):
         return [f"parent: {parent.id!r} is a {parent.role} meter"]
+    # Self-consumed generation is accounted at the grid connection; behind a sub-meter the
+    # site totals come out wrong.
+    if m.role in ("generation", "grid_export") and parent.role != "grid_import":
+        return [
+            f"parent: a {m.role} meter sits behind the grid import meter, "
+            f"not behind {parent.role} meter {parent.id!r}"
+        ]
+    # Roll-ups count a sub-meter inside its parent: outside the parent's node, the node above
+    # would lose it and "_unassigned" would go negative.
+    if not in_subtree(m.node, parent.node):
+        return [
+            f"node: {_where(m.node)} is not at or under {_where(parent.node)}, "
+            f"the node of its parent meter {parent.id!r}"
+        ]
     seen = {m.id}
     cur: MeterCfg | None = parent
     while cur is not None and cur.parent is not None:
@@ -102,6 +121,10 @@ def _parent_problems(m: MeterCfg, by_id: dict[str, MeterCfg]) -> list[str]:
         seen.add(cur.id)
         cur = by_id.get(cur.parent)
     return []
+
+
+def _where(node: str) -> str:
+    return repr(node) if node else "the site"
 
 
 def _contracts(cfg: PlantCfg) -> list[str]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from carbon_engine.config import MeterCfg, PlantCfg
-from carbon_engine.config_checks import UNASSIGNED
+from carbon_engine.config_checks import UNASSIGNED, in_subtree
 from carbon_engine.factors import FactorLibrary, Slot
 from carbon_engine.units import HYDROGEN_KWH_PER_KG, KWH_PER_GJ, unit_scale
 from carbon_engine.view import NodeLevel
@@ -80,10 +80,6 @@ class Topology:
 
     def carrier_mask(self, *carriers: str) -> np.ndarray:
         return np.array([c.carrier in carriers for c in self.channels], dtype=bool)
-
-
-def _in_subtree(rel: str, root: str) -> bool:
-    return root == "" or rel == root or rel.startswith(root + "/")
 
 
 def _slot_for(m: MeterCfg, region: str, lib: FactorLibrary) -> tuple[Slot | None, Slot | None]:
@@ -276,11 +272,11 @@ def _matrices(nodes: list[NodeSpec], channels: list[Channel]) -> tuple[np.ndarra
         if node.rel == UNASSIGNED:
             continue
         for c in channels:
-            if not _in_subtree(c.node, node.rel):
+            if not in_subtree(c.node, node.rel):
                 continue
             if c.role in ("generation", "grid_export"):
                 b[r, c.idx] = 1.0
-            elif c.parent is None or not _in_subtree(by_idx[c.parent].node, node.rel):
+            elif c.parent is None or not in_subtree(by_idx[c.parent].node, node.rel):
                 a[r, c.idx] = 1.0
     un = next(i for i, n in enumerate(nodes) if n.rel == UNASSIGNED)
     areas = [i for i, n in enumerate(nodes) if n.level == "area" and i != un]

@@ -83,6 +83,27 @@ def test_cross_checks_name_each_fault(tmp_path: Path) -> None:
     assert f"{f}: alerts[0].point: unknown output point 'carbon_bananas'" in text
 
 
+def test_generation_and_sub_meters_sit_inside_their_parent(tmp_path: Path) -> None:
+    f = tmp_path / "plant.toml"
+    pv_behind_line = EXAMPLE.read_text().replace('parent = "grid"          #', 'parent = "line1-elec"    #')
+    press_on_other_line = """
+[[meters]]
+id = "press"
+device = "press-meter"
+point = "import_energy"
+carrier = "electricity"
+node = "assembly/line2"
+parent = "line1-elec"
+"""
+    f.write_text(pv_behind_line + press_on_other_line)
+    assert check(f) == [
+        f"{f}: meters[1].parent: a generation meter sits behind the grid import meter, "
+        "not behind consumption meter 'line1-elec'",
+        f"{f}: meters[10].node: 'assembly/line2' is not at or under 'assembly/line1', "
+        "the node of its parent meter 'line1-elec'",
+    ]
+
+
 def test_unknown_region_and_missing_file(tmp_path: Path) -> None:
     f = tmp_path / "plant.toml"
     f.write_text(EXAMPLE.read_text().replace('grid_region = "east"', 'grid_region = "atlantis"'))
