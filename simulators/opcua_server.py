@@ -1,7 +1,9 @@
 """Simulated OPC UA PLCs (asyncua 2.1 ``Server``), one per production line.
 
 Values are written from the live model every ``tick_s`` with source timestamps, so both
-reads and subscriptions see them. Security is optional: without it the server offers only
+reads and subscriptions see them. A status fault makes a variable report a non-Good status
+code; with a Bad one the server sends no value (OPC UA Part 4, 7.7.1: the value is null).
+Security is optional: without it the server offers only
 NoSecurity + anonymous (fast to start); with it, NoSecurity plus Basic256Sha256 Sign and
 SignAndEncrypt with a self-signed certificate, and an optional username/password.
 """
@@ -110,6 +112,7 @@ class PlcServer:
         self._server: Server | None = None
         self._nodes: list[tuple[ua.NodeId, str, ua.VariantType]] = []
         self._task: asyncio.Task[None] | None = None
+        self.status_faults: dict[str, int] = {}  # point -> ua.StatusCodes value; kept across restarts
 
     @property
     def endpoint(self) -> str:
@@ -198,8 +201,10 @@ class PlcServer:
         now = ua.DateTime.now(UTC)
         for node_id, point, vtype in self._nodes:
             value = ua.Variant(_convert(points[point], vtype), vtype)
+            status = ua.StatusCode(ua.UInt32(self.status_faults.get(point, ua.StatusCodes.Good)))
             await server.write_attribute_value(
-                node_id, ua.DataValue(Value=value, SourceTimestamp=now, ServerTimestamp=now)
+                node_id,
+                ua.DataValue(Value=value, StatusCode=status, SourceTimestamp=now, ServerTimestamp=now),
             )
 
     async def _run(self, server: Server) -> None:

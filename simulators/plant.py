@@ -148,6 +148,18 @@ class Plant:
         self._faults[device].exception = ExcCodes(code) if enabled else None
         log.info("fault device=%s exception=%s", device, self._faults[device].exception)
 
+    def set_opcua_status(self, device: str, point: str, status: int | None) -> None:
+        """From the next update on, ``point`` of a PLC reports ``status`` (None: Good again).
+
+        ``status`` is a ``ua.StatusCodes`` value; with a Bad one the server sends no value.
+        """
+        faults = self._opcua[device].status_faults
+        if status is None:
+            faults.pop(point, None)
+        else:
+            faults[point] = status
+        log.info("fault device=%s point=%s status=%s", device, point, status)
+
     async def restart_opcua(self, device: str) -> None:
         """Stop and start an OPC UA PLC server (same port, same node ids)."""
         await self._opcua[device].restart()

@@ -3,7 +3,8 @@
 Every (re)connect builds a fresh ``Client`` and recreates the subscription: asyncua's own
 reconnect is off, the agent's poll loop decides when to retry (with backoff). Status codes
 map to quality: Good -> good, Uncertain -> estimated, Bad -> bad; a value not updated for
-more than three poll intervals is stale.
+more than three poll intervals is stale. A non-Good status without a number (servers null
+the value of a Bad one) is published as bad with the node's last number since connecting.
 """
 
 from __future__ import annotations
@@ -200,8 +201,13 @@ class OpcuaDriver:
 
     def on_change(self, key: str, dv: ua.DataValue, changed: bool) -> None:
         """Record a value; a read counts as a change only if value, status or timestamp moved."""
-        latest = Latest(number_of(dv.Value), quality_of(dv.StatusCode), _ms(dv), time.monotonic())
+        value, quality = number_of(dv.Value), quality_of(dv.StatusCode)
         prev = self._latest.get(key)
+        if value is None and quality is not Quality.GOOD:
+            # A Bad (or Uncertain) status without a number: the point is still published, bad,
+            # holding the node's last number; a 0 would look like a counter reset.
+            value, quality = (prev.value if prev is not None else None), Quality.BAD
+        latest = Latest(value, quality, _ms(dv), time.monotonic())
         if (
             not changed
             and prev is not None

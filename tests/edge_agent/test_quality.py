@@ -1,16 +1,21 @@
-"""OPC UA status codes and staleness -> quality flags (the driver's mapping, without a server)."""
+"""OPC UA status codes and staleness -> quality flags: the driver's mapping, then a real PLC."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from asyncua import ua
 
 from edge_agent.config_devices import OpcuaDevice
 from edge_agent.drivers.base import DriverContext
 from edge_agent.drivers.opcua import OpcuaDriver, number_of, quality_of
-from iiot_core.model import Quality
+from iiot_core.model import Quality, Telemetry
+from simulators.plant import PlantSpec, run_plant
+from tests.edge_agent.conftest import Collector, config_for, running
+from tests.servers import Mosquitto
+from tests.simulators.conftest import NOON
 
 
 def test_status_code_mapping() -> None:
@@ -63,3 +68,43 @@ def test_points_quality_stale_and_no_nan() -> None:
     # A re-read that brings the same value and source timestamp is no update.
     drv.on_change("ns=2;s=Flow", ua.DataValue(ua.Variant(1.5), SourceTimestamp=ts), changed=False)
     assert drv._latest["ns=2;s=Flow"].changed_at <= now
+
+
+# A Bad status reaches the client without a value (OPC UA nulls it); Uncertain keeps it.
+FAULTS = {
+    "gas_flow": (ua.StatusCodes.BadSensorFailure, "bad"),
+    "steam_flow": (ua.StatusCodes.BadNoCommunication, "bad"),
+    "production_count": (ua.StatusCodes.UncertainLastUsableValue, "estimated"),
+}
+
+
+def _qualities(msg: Telemetry) -> dict[str, str]:
+    return {p.name: p.quality.value for p in msg.points}
+
+
+def _last(c: Collector, name: str) -> dict[str, str]:
+    return _qualities(c.telemetry[name][-1]) if c.telemetry[name] else {}
+
+
+async def test_status_codes_from_a_real_plc(broker: Mosquitto, collector: Collector, tmp_path: Path) -> None:
+    only = {"line1-plc", "line2-plc"}  # subscription and polling mode
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, start=NOON, only=only) as plant:
+        cfg = config_for(plant, broker.url, tmp_path, only=only)
+        async with running(cfg):
+            await collector.wait_for(lambda: all(len(collector.telemetry[n]) >= 2 for n in only), 15)
+            for name in only:
+                assert set(_last(collector, name).values()) == {"good"}
+                for point, (status, _) in FAULTS.items():
+                    plant.set_opcua_status(name, point, status)
+            # Set between two server updates: the first bad message shows all three faults.
+            await collector.wait_for(lambda: all(_last(collector, n).get("gas_flow") == "bad" for n in only))
+            for name in only:
+                last = collector.telemetry[name][-1]
+                qualities = _qualities(last)
+                for point, (_, quality) in FAULTS.items():
+                    assert qualities.get(point) == quality, (name, point, qualities)
+                assert {q for p, q in qualities.items() if p not in FAULTS} == {"good"}, name
+                for p in last.points:  # bad points hold the node's last number (time is frozen)
+                    assert abs(p.value - plant.truth(name, p.name)) <= 1e-6 * max(1.0, abs(p.value)), p
+                plant.set_opcua_status(name, "gas_flow", None)
+            await collector.wait_for(lambda: all(_last(collector, n).get("gas_flow") == "good" for n in only))

@@ -111,3 +111,25 @@ async def test_subscription_restart_and_stop(tmp_path: Path) -> None:
         await plant.resume_device("line2-plc")
         async with Client(url, timeout=5) as back:
             assert await back.get_namespace_index(NAMESPACE_URI) >= 2
+
+
+async def test_status_fault_reaches_a_client() -> None:
+    async with run_plant(SPEC, ports="free", speed=0, start=NOON, only=["line1-plc"]) as plant:
+        plant.set_opcua_status("line1-plc", "gas_flow", ua.StatusCodes.BadSensorFailure)
+        plant.set_opcua_status("line1-plc", "gas_total", ua.StatusCodes.UncertainLastUsableValue)
+        await asyncio.sleep(0.3)  # a few server updates
+        async with Client(plant.opcua_endpoint("line1-plc"), timeout=5) as client:
+            idx = await client.get_namespace_index(NAMESPACE_URI)
+            flow, total, state = await client.read_attributes(
+                [client.get_node(f"ns={idx};s=Line1.{s}") for s in ("GasFlow", "GasTotal", "State")]
+            )
+            assert flow.StatusCode.value == ua.StatusCodes.BadSensorFailure
+            assert flow.Value.Value is None  # Bad: the server sends no value
+            assert total.StatusCode.value == ua.StatusCodes.UncertainLastUsableValue
+            assert total.Value.Value == pytest.approx(plant.truth("line1-plc", "gas_total"))
+            assert state.StatusCode.is_good()
+            plant.set_opcua_status("line1-plc", "gas_flow", None)
+            await asyncio.sleep(0.3)
+            [flow] = await client.read_attributes([client.get_node(f"ns={idx};s=Line1.GasFlow")])
+            assert flow.StatusCode.is_good()
+            assert flow.Value.Value == pytest.approx(plant.truth("line1-plc", "gas_flow"))
