@@ -62,7 +62,7 @@ class RuleEngine:
         value = r.values[rule.point]
         if isinstance(rule, ThresholdRule):
             st.last_start = r.start
-            return self.threshold(rule, r.node, value, r.end)
+            return self.threshold(rule, r.node, value, r.end, since=r.start)
         prev, prev_start = st.last_value, st.last_start
         st.last_start, st.last_value = r.start, value
         if prev is None or r.start == prev_start:
@@ -76,8 +76,14 @@ class RuleEngine:
             return self.book.clear(rule.id, r.node, r.end, change)
         return None
 
-    def threshold(self, rule: ThresholdRule, subject: str, value: float, ts: int) -> AlertView | None:
-        """Hold time before raising; hysteresis before clearing."""
+    def threshold(
+        self, rule: ThresholdRule, subject: str, value: float, ts: int, since: int | None = None
+    ) -> AlertView | None:
+        """Hold time before raising; hysteresis before clearing.
+
+        ``since``: from when a value over the threshold says the condition held (a window's
+        start); a live value only says it holds now, at ``ts``.
+        """
         st = self._st(rule.id, subject)
         if rule.above is not None:
             on, off = value > rule.above, value < rule.above - rule.hysteresis
@@ -95,7 +101,7 @@ class RuleEngine:
             st.pending_since = None
             return None
         if st.pending_since is None:
-            st.pending_since = ts
+            st.pending_since = ts if since is None else since
         if ts - st.pending_since >= rule.hold_s * 1000:
             return self.book.raise_(
                 rule.id, subject, rule.severity, _msg(rule.message, rule.point, value), value, ts

@@ -90,13 +90,14 @@ def _states(e: Engine, rule: str) -> list[str]:
 
 def test_threshold_hold_time_and_hysteresis(tmp_path: Path) -> None:
     e = _engine(tmp_path)
-    # Minute windows end at +1, +2, ...: above 500 kW from minute 1; held 120 s at the end of minute 3.
-    c = _load(e, [400, 600, 600])
-    assert _states(e, "power-high") == []  # held only 60 s so far
-    c = _load(e, [600], 3, c)
-    assert _states(e, "power-high") == ["raised"]
+    # Minute windows end at +1, +2, ...: above 500 kW from the start of minute 1 (+1).
+    c = _load(e, [400, 600])
+    assert _states(e, "power-high") == []  # held 60 s at +2
+    c = _load(e, [600, 600], 2, c)
+    assert _states(e, "power-high") == ["raised"]  # held 120 s at +3, the end of minute 2
     raised = next(a for a in e.alerts() if a.rule == "power-high")
     assert raised.severity == "critical" and abs((raised.value or 0) - 600) < 1e-6 and raised.node == "plant1"
+    assert raised.raised_ts == T0 + 3 * 60_000
     c = _load(e, [480, 700], 4, c)  # inside the hysteresis band: stays raised, no duplicate
     assert _states(e, "power-high") == ["raised"]
     assert e.book.deduplicated >= 1
