@@ -8,6 +8,7 @@ from edge_agent.config_devices import DeviceConfig, ModbusPoint
 from simulators.plant import PlantSpec, run_plant
 from tests.edge_agent.conftest import Collector, config_for, running
 from tests.servers import Mosquitto
+from tests.simulators.conftest import NOON
 
 EXPECTED_UNITS = {
     ("main-meter", "active_power"): "kW",
@@ -30,7 +31,9 @@ def resolution(device: DeviceConfig, point: str) -> float:
 async def test_every_device_publishes_decoded_values(
     broker: Mosquitto, collector: Collector, tmp_path: Path
 ) -> None:
-    async with run_plant(PlantSpec.example(), ports="free", speed=0, seed=1) as plant:
+    # A fixed daylight start: PV producing, line 1 running; the same values whatever the hour.
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, seed=1, start=NOON) as plant:
+        assert plant.truth("pv-inverter", "pv_power") > 0 and plant.truth("line1-meter", "running") == 1
         cfg = config_for(plant, broker.url, tmp_path)
         async with running(cfg):
             names = [d.name for d in cfg.devices]
@@ -41,6 +44,8 @@ async def test_every_device_publishes_decoded_values(
             assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), name
             last = msgs[-1]
             assert not last.historical
+            # Simulated time only drives values: source timestamps are real, not back-dated to noon.
+            assert all(abs(p.ts - last.ts) < 5_000 for p in last.points), name
             dev = next(d for d in cfg.devices if d.name == name)
             assert {p.name for p in last.points} == {p.name for p in dev.points}, name
             for p in last.points:

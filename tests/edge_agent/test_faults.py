@@ -9,6 +9,7 @@ from simulators.opcua_server import OpcuaSecurity
 from simulators.plant import PlantSpec, run_plant
 from tests.edge_agent.conftest import Collector, config_for, running
 from tests.servers import Mosquitto
+from tests.simulators.conftest import NOON
 
 
 def _count(c: Collector, name: str) -> int:
@@ -94,7 +95,7 @@ async def test_opcua_server_restart_is_recovered(
     broker: Mosquitto, collector: Collector, tmp_path: Path
 ) -> None:
     only = {"line1-plc", "line2-plc"}
-    async with run_plant(PlantSpec.example(), ports="free", speed=1, only=only) as plant:
+    async with run_plant(PlantSpec.example(), ports="free", speed=1, start=NOON, only=only) as plant:
         overrides = {n: {"timeout_s": 1} for n in only}
         cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.2, device_overrides=overrides)
         async with running(cfg) as agent:
