@@ -178,8 +178,10 @@ async def test_simulated_plant_through_edge_agent_to_engine(broker: Mosquitto, t
                 await _wait(lambda: engine.max_ts > 0 and engine.max_ts - engine.min_ts > 6000, 30)
                 site = next(v for v in engine.live() if v.path == "plant1")
                 expected = plant.truth("main-meter", "active_power") + plant.truth("pv-inverter", "pv_power")
-        devices = {d.device: d.state for d in engine.devices()}
-        assert devices["main-meter"] == "online" and devices["line2-plc"] == "online"
+                devices = {d.device: d.state for d in engine.devices()}
+            assert devices["main-meter"] == "online" and devices["line2-plc"] == "online"
+            # A clean stop of the agent marks its devices offline (retained status).
+            await _wait(lambda: {d.device: d.state for d in engine.devices()}["main-meter"] == "offline", 10)
         assert site.power_kw == pytest.approx(expected, rel=0.1)
         assert site.energy_today_kwh > 0 and site.scope1_today_kg > 0  # gas from the PLCs
         assert 0 < site.intensity_location_kg_per_kwh < 1.0
