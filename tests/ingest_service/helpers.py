@@ -10,9 +10,11 @@ import urllib.request
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
+import paho.mqtt.client as paho
+
 from iiot_core import codec, topics
 from iiot_core.model import Telemetry
-from iiot_core.mqtt import MqttConnection
+from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from ingest_service.config import IngestSettings
 from ingest_service.service import IngestService
@@ -56,6 +58,16 @@ async def publisher(broker_url: str, client_id: str = "test-pub") -> AsyncIterat
         yield conn
     finally:
         await conn.stop()
+
+
+def deadletter_watcher(broker_url: str, into: list[paho.MQTTMessage]) -> MqttConnection:
+    """A connection (not started) that appends every dead letter it receives to ``into``."""
+    return MqttConnection(
+        MqttConfig(url=broker_url),
+        "dl-watch",
+        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
+        on_message=into.append,
+    )
 
 
 def topic_of(msg: Telemetry) -> str:

@@ -11,10 +11,8 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from iiot_core import codec, topics
-from iiot_core.mqtt import MqttConnection, Subscription
-from iiot_core.mqtt_config import MqttConfig
 from tests.iiot_core.store.samples import make_msg, now_ms
-from tests.ingest_service.helpers import publisher, running, settings, topic_of, wait_for
+from tests.ingest_service.helpers import deadletter_watcher, publisher, running, settings, topic_of, wait_for
 from tests.ingest_service.test_ingest_sqlite import sqlite_seqs
 from tests.servers import Mosquitto
 
@@ -53,12 +51,7 @@ async def test_bad_input_is_deadlettered_and_good_input_stored(broker: Mosquitto
     db = tmp_path / "zcf.db"
     cfg = settings(broker.url, f"sqlite:///{db}", tmp_path, client_id="dl-ingest")
     letters: list[paho.MQTTMessage] = []
-    watcher = MqttConnection(
-        MqttConfig(url=broker.url),
-        "dl-watch",
-        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
-        on_message=letters.append,
-    )
+    watcher = deadletter_watcher(broker.url, letters)
     await watcher.start(wait_s=5)
     t0 = now_ms() - 60_000
     good = [make_msg("m1", i, t0 + i * 1000) for i in range(1, len(BAD) + 2)]

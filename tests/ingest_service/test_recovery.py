@@ -10,16 +10,21 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from iiot_core import topics
-from iiot_core.mqtt import MqttConnection, Subscription
-from iiot_core.mqtt_config import MqttConfig
 from iiot_core.store import Record, StoreRejected, StoreWriter
 from iiot_core.store.influx_v1 import InfluxV1Writer
 from iiot_core.store.url import parse_store_url
 from ingest_service.service import IngestService
 from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import influx_write, influxd_max_body
-from tests.ingest_service.helpers import publish_msgs, publisher, running, settings, stream, wait_for
+from tests.ingest_service.helpers import (
+    deadletter_watcher,
+    publish_msgs,
+    publisher,
+    running,
+    settings,
+    stream,
+    wait_for,
+)
 from tests.ingest_service.test_delivery import influx_seqs
 from tests.servers import Influxd, Mosquitto
 
@@ -67,15 +72,6 @@ class IngestWith(IngestService):
         return self.given_writer
 
 
-def deadletter_watcher(broker: Mosquitto, into: list[paho.MQTTMessage]) -> MqttConnection:
-    return MqttConnection(
-        MqttConfig(url=broker.url),
-        "dl-watch",
-        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
-        on_message=into.append,
-    )
-
-
 async def test_rows_the_store_refuses_are_deadlettered(
     broker: Mosquitto, influx: Influxd, tmp_path: Path
 ) -> None:
@@ -83,12 +79,7 @@ async def test_rows_the_store_refuses_are_deadlettered(
     body = f'telemetry,area=a1,device=m0,line=l1,site=s1 odd="text" {t0}\n'.encode()
     await asyncio.to_thread(influx_write, influx, body)
     letters: list[paho.MQTTMessage] = []
-    watcher = MqttConnection(
-        MqttConfig(url=broker.url),
-        "rej-watch",
-        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
-        on_message=letters.append,
-    )
+    watcher = deadletter_watcher(broker.url, letters)
     await watcher.start(wait_s=5)
     msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
     msgs.insert(5, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))  # float into a string field
@@ -111,7 +102,7 @@ async def test_an_outage_while_splitting_a_refused_batch_deadletters_once(
     body = f'telemetry,area=a1,device=m0,line=l1,site=s1 odd="text" {t0}\n'.encode()
     await asyncio.to_thread(influx_write, influx, body)
     letters: list[paho.MQTTMessage] = []
-    watcher = deadletter_watcher(broker, letters)
+    watcher = deadletter_watcher(broker.url, letters)
     await watcher.start(wait_s=5)
     msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
     msgs.insert(0, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))  # refused, then the store goes
@@ -136,12 +127,7 @@ async def test_a_batch_over_the_store_body_limit_is_split_not_retried_forever(
     """HTTP 413 refuses the body, not the store: the batch is written in halves (a few
     requests, not one per message), and only a message too large on its own is dead-lettered."""
     letters: list[paho.MQTTMessage] = []
-    watcher = MqttConnection(
-        MqttConfig(url=broker.url),
-        "big-watch",
-        subscriptions=[Subscription(f"{topics.ROOT}/+/_deadletter/#")],
-        on_message=letters.append,
-    )
+    watcher = deadletter_watcher(broker.url, letters)
     await watcher.start(wait_s=5)
     msgs = stream(devices=2, count=30)  # ~100 bytes of line protocol each
     huge = make_msg("m9", 1, values={f"p{k}": float(k) for k in range(300)})  # ~3 kB
