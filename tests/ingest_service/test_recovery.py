@@ -10,6 +10,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
+from iiot_core.model import Telemetry
 from iiot_core.store import Record, StoreRejected, StoreWriter
 from iiot_core.store.influx_v1 import InfluxV1Writer
 from iiot_core.store.url import parse_store_url
@@ -72,17 +73,24 @@ class IngestWith(IngestService):
         return self.given_writer
 
 
-async def test_rows_the_store_refuses_are_deadlettered(
-    broker: Mosquitto, influx: Influxd, tmp_path: Path
-) -> None:
+async def _with_a_type_conflict(influx: Influxd, at: int) -> list[Telemetry]:
+    """Messages seq 1..10 of m0, and at index ``at`` seq 99, whose float the store refuses:
+    its field already holds a string."""
     t0 = now_ms() - 60_000
     body = f'telemetry,area=a1,device=m0,line=l1,site=s1 odd="text" {t0}\n'.encode()
     await asyncio.to_thread(influx_write, influx, body)
+    msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
+    msgs.insert(at, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))
+    return msgs
+
+
+async def test_rows_the_store_refuses_are_deadlettered(
+    broker: Mosquitto, influx: Influxd, tmp_path: Path
+) -> None:
+    msgs = await _with_a_type_conflict(influx, at=5)
     letters: list[paho.MQTTMessage] = []
     watcher = deadletter_watcher(broker.url, letters)
     await watcher.start(wait_s=5)
-    msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
-    msgs.insert(5, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))  # float into a string field
     cfg = settings(broker.url, influx.store_url(), tmp_path, batch_max_age_s=0.3)
     async with running(cfg) as svc, publisher(broker.url) as pub:
         await publish_msgs(pub, msgs)
@@ -98,14 +106,10 @@ async def test_rows_the_store_refuses_are_deadlettered(
 async def test_an_outage_while_splitting_a_refused_batch_deadletters_once(
     broker: Mosquitto, influx: Influxd, tmp_path: Path
 ) -> None:
-    t0 = now_ms() - 60_000
-    body = f'telemetry,area=a1,device=m0,line=l1,site=s1 odd="text" {t0}\n'.encode()
-    await asyncio.to_thread(influx_write, influx, body)
+    msgs = await _with_a_type_conflict(influx, at=0)  # refused, then the store goes
     letters: list[paho.MQTTMessage] = []
     watcher = deadletter_watcher(broker.url, letters)
     await watcher.start(wait_s=5)
-    msgs = [make_msg("m0", i, t0 + i * 1000, {"p0": float(i)}) for i in range(1, 11)]
-    msgs.insert(0, make_msg("m0", 99, t0 + 99_000, {"odd": 1.0}))  # refused, then the store goes
     writer = StopsInfluxOnRejection(influx)
     cfg = settings(broker.url, influx.store_url(), tmp_path, batch_max_age_s=0.3)
     async with running(cfg, IngestWith(cfg, writer=writer)) as svc, publisher(broker.url) as pub:
