@@ -83,6 +83,7 @@ class MqttConnection:
         self._drain_scheduled = False
         self.ack_drains = 0  # how many hand-offs carried the PUBACKs (a batching measure)
         self.connect_count = 0
+        self._closing = False  # set by stop(): our own disconnect is not worth a warning
         # Topic filter -> what is wrong, for subscriptions the broker refused or downgraded (SUBACK).
         self.refused: dict[str, str] = {}
         self._sub_mids: dict[int, Subscription] = {}
@@ -160,6 +161,7 @@ class MqttConnection:
                     await asyncio.wait_for(self.publish(topic, payload, retain=retain), 2.0)
                 except (TimeoutError, PublishError):
                     log.warning("final message not acknowledged topic=%s", topic)
+        self._closing = True
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
         self._fail_pending("connection closed")  # resolves what was PUBACKed first
@@ -225,7 +227,8 @@ class MqttConnection:
         was = self._connected.is_set()
         self._connected.clear()
         if was:
-            log.warning("MQTT disconnected broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
+            level = logging.INFO if self._closing else logging.WARNING
+            log.log(level, "MQTT disconnected broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
         self._call_in_loop(self._fail_pending, "disconnected before PUBACK")
 
     def _on_publish(self, _c: paho.Client, _ud: Any, mid: int, _rc: Any, _props: Any) -> None:
