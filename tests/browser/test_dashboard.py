@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -29,11 +30,29 @@ def server(tmp_path: Path, dashboard_assets: None) -> Iterator[LiveServer]:
         yield s
 
 
+def _api_calls(urls: list[str]) -> list[str]:
+    """API requests other than the one long-lived live stream."""
+    return [u for u in urls if "/api/v1/" in u and not u.endswith("/api/v1/stream")]
+
+
+def _renders_cjk(page: Page, selector: str) -> bool:
+    """Whether the element's Chinese text draws differently from glyphs no font has (tofu boxes)."""
+    element = page.locator(selector)
+    text = element.inner_text()
+    shown = element.screenshot()
+    element.evaluate("(el, n) => { el.textContent = '\\ue000'.repeat(n); }", len(text))
+    tofu = element.screenshot()
+    element.evaluate("(el, t) => { el.textContent = t; }", text)
+    return shown != tofu
+
+
 def _text(page: Page, selector: str) -> str:
     return page.locator(selector).inner_text()
 
 
 def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifacts: Path) -> None:
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
     page.goto(f"{server.url}/", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("conn")).to_have_text("live", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("kpi-power")).not_to_have_text("—", timeout=TIMEOUT_MS)
@@ -47,6 +66,11 @@ def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifac
         arg=before,
         timeout=TIMEOUT_MS,
     )
+    # Everything comes from the app itself (no CDN), and the page does not poll the API.
+    assert {urlsplit(u).netloc for u in requested} == {urlsplit(server.url).netloc}, requested
+    calls = len(_api_calls(requested))
+    page.wait_for_timeout(3000)
+    assert _api_calls(requested)[calls:] == [], "the page polls the API"
 
     # Acknowledge the first raised alert; the page shows it acknowledged.
     item = page.locator("[data-testid=alert]:has([data-testid=ack])").first
@@ -65,6 +89,7 @@ def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifac
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_test_id("lines-table")).to_contain_text("一号线")
     expect(page.get_by_test_id("lang-switch")).to_have_text("EN")
+    assert _renders_cjk(page, "#h-site"), "Chinese labels render as empty boxes: CJK fonts missing"
     page.screenshot(path=str(artifacts / "dashboard-zh.png"), full_page=True)
 
 
