@@ -70,9 +70,9 @@ def make_action(device: ModbusDeviceMap, live: LiveModel, faults: DeviceFaults) 
             words = pack_bits(live.bits(device.name, BIT_FUNCTIONS[function_code]))
             registers[: len(words)] = words
             return None
-        image = live.image(device.name)
-        offset = -start_address
-        registers[offset : offset + len(image)] = image
+        # ``registers`` starts at the first implemented address (0 unless a hole starts there).
+        window = live.image(device.name)[start_address : start_address + len(registers)]
+        registers[: len(window)] = window
         return None
 
     return action
@@ -97,12 +97,16 @@ def build_sim_device(device: ModbusDeviceMap, action: Action) -> SimDevice:
 
     Separate blocks per table (coils, discrete inputs, holding, input), so that bits are
     addressed one by one as on a real device; both register tables hold the same image and
-    the action refuses the one the device does not have.
+    the action refuses the one the device does not have. A hole is left out of the blocks:
+    pymodbus answers a read touching it with ILLEGAL_ADDRESS before the action runs.
     """
-    regs = SimData(0, count=device.size, values=0, datatype=DataType.REGISTERS, readonly=True)
+    regs = [
+        SimData(start, count=count, values=0, datatype=DataType.REGISTERS, readonly=True)
+        for start, count in device.implemented()
+    ]
     return SimDevice(
         id=device.unit_id,
-        simdata=(_bit_block(device.coils), _bit_block(device.discretes), [regs], [regs]),
+        simdata=(_bit_block(device.coils), _bit_block(device.discretes), regs, list(regs)),
         action=action,
     )
 

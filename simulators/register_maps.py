@@ -44,6 +44,8 @@ class ModbusDeviceMap:
     """A Modbus device: unit id, register table, byte order and fields over ``size`` registers.
 
     ``coils`` and ``discretes`` are its bits (function codes 1 and 2), if it has any.
+    ``holes`` are ``(address, count)`` ranges of unimplemented registers: like a real meter,
+    the device answers any read that touches one with exception 2 (illegal data address).
     """
 
     name: str
@@ -54,6 +56,20 @@ class ModbusDeviceMap:
     fields: tuple[Field, ...]
     coils: tuple[Bit, ...] = ()
     discretes: tuple[Bit, ...] = ()
+    holes: tuple[tuple[int, int], ...] = ()
+
+    def implemented(self) -> list[tuple[int, int]]:
+        """``(address, count)`` runs of the registers in ``0..size`` outside every hole."""
+        missing = {a for start, count in self.holes for a in range(start, start + count)}
+        runs: list[tuple[int, int]] = []
+        for a in range(self.size):
+            if a in missing:
+                continue
+            if runs and sum(runs[-1]) == a:
+                runs[-1] = (runs[-1][0], runs[-1][1] + 1)
+            else:
+                runs.append((a, 1))
+        return runs
 
 
 @dataclass(frozen=True, slots=True)

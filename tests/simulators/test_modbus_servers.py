@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,7 +12,7 @@ from pymodbus.exceptions import ModbusIOException
 
 from simulators.plant import Plant, PlantSpec, run_plant
 from simulators.profiles import LINE1
-from simulators.register_maps import ModbusDeviceMap
+from simulators.register_maps import MAIN_METER, ModbusDeviceMap, ModbusServerSpec
 from simulators.scenario import WRAP, CounterEvent
 from tests.simulators.conftest import NOON, decode, first_fault_after, modbus_client
 
@@ -177,3 +178,25 @@ async def test_bits_only_where_a_device_has_them(plant: Plant) -> None:
         write = await client.write_coil(0, False, device_id=2)  # the breaker is not ours to open
         assert write.isError()
         assert (await client.read_coils(0, count=1, device_id=2)).bits[0] is True
+
+
+async def test_holes_in_the_register_map_answer_illegal_address() -> None:
+    # Like a real SDM630: the registers between the fields are not implemented at all.
+    gappy = dataclasses.replace(MAIN_METER, holes=((12, 40), (54, 18)))
+    spec = dataclasses.replace(SPEC, modbus=(ModbusServerSpec("gappy", 0, "socket", (gappy,)),), opcua=())
+    async with (
+        run_plant(spec, ports="free", speed=0, start=NOON) as plant,
+        modbus_client(plant, "main-meter") as client,
+    ):
+        for address, count in ((0, 74), (10, 4), (50, 2), (53, 2), (71, 2)):
+            rr = await client.read_input_registers(address, count=count, device_id=1)
+            assert rr.isError() and rr.exception_code == 2, (address, count)
+        for f in gappy.fields:
+            rr = await client.read_input_registers(f.address, count=f.words, device_id=1)
+            assert not rr.isError(), f.point
+            value = decode(rr.registers, f.dtype, gappy.order) / f.factor
+            assert value == pytest.approx(plant.truth("main-meter", f.point), rel=1e-6), f.point
+        whole_run = await client.read_input_registers(0, count=12, device_id=1)
+        assert decode(whole_run.registers[10:12], "float32", "ABCD") == pytest.approx(
+            plant.truth("main-meter", "current_l3"), rel=1e-6
+        )
