@@ -2,7 +2,8 @@
 
 Points of the same register kind whose addresses are close (at most ``max_gap`` unused
 registers in between) share one request, up to the protocol limit per request: 125
-registers (function codes 3/4) or 2000 bits (function codes 1/2).
+registers (function codes 3/4) or 2000 bits (function codes 1/2). A device that refuses a
+merged request because a register in a gap is not implemented gets it ``split`` per point.
 """
 
 from __future__ import annotations
@@ -69,3 +70,8 @@ def plan_reads(points: Iterable[Wanted], max_gap: int) -> list[ReadRequest]:
 
 def _request(run: list[Wanted], start: int, end: int) -> ReadRequest:
     return ReadRequest(run[0].kind, start, end - start, tuple((w.key, w.address - start) for w in run))
+
+
+def split(req: ReadRequest, widths: dict[str, int]) -> list[ReadRequest]:
+    """One request per point of ``req`` (``widths``: registers or bits per point key)."""
+    return [ReadRequest(req.kind, req.address + off, widths[key], ((key, 0),)) for key, off in req.points]

@@ -9,8 +9,15 @@ from dataclasses import dataclass
 from edge_agent.config_devices import ModbusDevice, ModbusPoint
 from edge_agent.decode import WordDecoder, words_to_bytes
 from edge_agent.drivers.base import DriverContext, OnceLogger
-from edge_agent.drivers.modbus_bus import ModbusBus, Reply, RequestRefused, acquire_bus, release_bus
-from edge_agent.planning import ReadRequest, plan_reads, wanted
+from edge_agent.drivers.modbus_bus import (
+    ILLEGAL_ADDRESS,
+    ModbusBus,
+    Reply,
+    RequestRefused,
+    acquire_bus,
+    release_bus,
+)
+from edge_agent.planning import ReadRequest, plan_reads, split, wanted
 from iiot_core.clock import now_ms
 from iiot_core.errors import DriverError
 from iiot_core.model import Point
@@ -41,9 +48,9 @@ class ModbusDriver:
         self.dev = dev
         self._ctx = ctx
         self._points = {p.name: _compile(p) for p in dev.points}
-        self.plan: list[ReadRequest] = plan_reads(
-            (wanted(p.name, p.reg, p.address, p.type) for p in dev.points), dev.max_gap
-        )
+        wants = [wanted(p.name, p.reg, p.address, p.type) for p in dev.points]
+        self._widths = {w.key: w.width for w in wants}
+        self.plan: list[ReadRequest] = plan_reads(wants, dev.max_gap)
         self._bus: ModbusBus | None = None
         self._once = OnceLogger(log)
 
@@ -56,23 +63,49 @@ class ModbusDriver:
         await self._bus.connect(self.dev.timeout_s)
 
     async def read(self) -> list[Point]:
-        """One poll: every planned request; refused requests leave their points out."""
+        """One poll: every planned request; refused requests leave their points out.
+
+        A merged request refused with "illegal data address" is split into one request per
+        point, for this poll and every later one.
+        """
         bus = self._bus
         if bus is None:
             raise DriverError(f"device {self.dev.name} is not connected")
         points: list[Point] = []
         refused: list[RequestRefused] = []
-        for req in self.plan:
+        pending = list(self.plan)
+        while pending:
+            req = pending.pop(0)
             try:
                 reply = await bus.read(req.kind, req.address, req.count, self.dev.unit_id, self.dev.timeout_s)
             except RequestRefused as exc:
-                refused.append(exc)
+                if exc.code == ILLEGAL_ADDRESS and len(req.points) > 1:
+                    pending[:0] = self._split(req)
+                else:
+                    refused.append(exc)
                 continue
             self._decode(req, reply, now_ms(), points)
         if refused and not points:
             raise refused[0]
         self._report_partial(refused)
         return points
+
+    def _split(self, req: ReadRequest) -> list[ReadRequest]:
+        # A register in a gap of the merged range is not implemented: the device would refuse
+        # the merged read on every poll, so the split replaces it in the plan for good.
+        parts = split(req, self._widths)
+        at = self.plan.index(req)
+        self.plan[at : at + 1] = parts
+        log.warning(
+            "device %s: %s %d-%d refused as one read (illegal data address); "
+            "reading its %d points one by one from now on",
+            self.dev.name,
+            req.kind,
+            req.address,
+            req.address + req.count - 1,
+            len(parts),
+        )
+        return parts
 
     def _decode(self, req: ReadRequest, reply: Reply, ts: int, out: list[Point]) -> None:
         buf = b"" if req.kind in ("coil", "discrete") else words_to_bytes(reply.words)

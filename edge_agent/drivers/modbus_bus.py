@@ -26,8 +26,15 @@ log = logging.getLogger(__name__)
 ModbusClient = AsyncModbusTcpClient | AsyncModbusSerialClient
 
 
+ILLEGAL_ADDRESS = 0x02
+
+
 class RequestRefused(DriverError):
     """The device answered with a Modbus exception response (it is alive but refused)."""
+
+    def __init__(self, message: str, code: int | None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +116,10 @@ class ModbusBus:
             except (ModbusException, OSError) as exc:
                 raise DriverError(f"unit {unit_id} on {self.key}: {exc}") from exc
         if rr.isError():
-            code = getattr(rr, "exception_code", "?")
+            code = getattr(rr, "exception_code", None)
             raise RequestRefused(
-                f"unit {unit_id} on {self.key} refused {kind} {address}+{count}: exception code {code}"
+                f"unit {unit_id} on {self.key} refused {kind} {address}+{count}: exception code {code}",
+                code,
             )
         return Reply(rr.registers, rr.bits)
 

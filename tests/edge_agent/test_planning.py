@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from edge_agent.planning import MAX_BITS, MAX_REGISTERS, plan_reads, wanted
+from edge_agent.planning import MAX_BITS, MAX_REGISTERS, plan_reads, split, wanted
 
 
 def test_sdm630_layout() -> None:
@@ -67,3 +67,15 @@ def test_every_point_is_covered_within_limits(points: list[tuple[str, int, str]]
         kind, addr, req = served[w.key]
         assert (kind, addr) == (w.kind, w.address)
         assert w.address + w.width <= req.address + req.count
+
+
+def test_split_gives_one_request_per_point() -> None:
+    pts = [wanted("wide", "holding", 10, "uint64"), wanted("low", "holding", 12, "uint16")]
+    pts.append(wanted("far", "holding", 40, "float32"))
+    (req,) = plan_reads(pts, 30)
+    parts = split(req, {w.key: w.width for w in pts})
+    assert [(r.kind, r.address, r.count, r.points) for r in parts] == [
+        ("holding", 10, 4, (("wide", 0),)),
+        ("holding", 12, 1, (("low", 0),)),
+        ("holding", 40, 2, (("far", 0),)),
+    ]
