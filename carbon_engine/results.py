@@ -3,8 +3,10 @@
 Topic ``zcf/v1/{site}/{area}/{line}/{node}/result`` (``_all`` for levels a node aggregates
 over); payload: ``iiot_core.model.Telemetry`` with ``device`` = ``carbon-{window}`` for
 site/area/line nodes and ``carbon-{window}.{meter}`` for meters, ``ts`` = window start, one
-point per output; ``seq`` counts publications of that result series, so a window corrected
-by a late sample comes again with the same ``ts`` and a higher ``seq``.
+point per output, plus a point ``factor:{id}@{version}`` = 1 per emission-factor version the
+window used (so a stored result can be traced to its factors); ``seq`` counts publications of
+that result series, so a window corrected by a late sample comes again with the same ``ts``
+and a higher ``seq``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon_engine.topology import NodeSpec
-from carbon_engine.units import POINT_UNITS
+from carbon_engine.units import POINT_UNITS, factor_point
 from iiot_core import topics
 from iiot_core.codec import encode
 from iiot_core.model import SCHEMA_VERSION, Point, Quality, Telemetry
@@ -76,6 +78,7 @@ def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound
         Point(name=k, value=v, ts=r.start, unit=POINT_UNITS.get(k, ""), quality=quality)
         for k, v in r.values.items()
     ]
+    pts += [Point(name=factor_point(tag), value=1.0, ts=r.start) for tag in r.factor_versions]
     area, line, _ = node.topic
     msg = Telemetry(
         schema=SCHEMA_VERSION,

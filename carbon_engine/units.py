@@ -92,3 +92,12 @@ CARRIER_POINTS: dict[str, str] = {
 
 ALL_POINTS: frozenset[str] = frozenset(OUTPUT_UNITS) | frozenset(CARRIER_POINTS.values())
 POINT_UNITS: dict[str, str] = {**OUTPUT_UNITS, **{p: BASE_UNIT[c] for c, p in CARRIER_POINTS.items()}}
+
+# A result message names each factor version it used as a point ``factor:{id}@{version}`` = 1:
+# the store keeps float fields only, so the version travels in the field name.
+FACTOR_POINT_PREFIX = "factor:"
+
+
+def factor_point(tag: str) -> str:
+    """The result point that records the use of factor ``tag`` (``id@version``)."""
+    return f"{FACTOR_POINT_PREFIX}{tag}"

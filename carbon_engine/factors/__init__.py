@@ -16,9 +16,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from carbon_engine.units import factor_point
 from carbon_engine.view import FactorView
 from iiot_core.config_loader import read_toml, validate
 from iiot_core.errors import ConfigError
+from iiot_core.store.lineproto import point_name_problem
 
 DEFAULT_FILE = Path(__file__).with_name("default_factors.toml")
 CO2_PER_C = 44.0 / 12.0
@@ -57,6 +59,10 @@ class FactorEntry(BaseModel):
             raise ValueError("value is required")
         if self.valid_to is not None and self.valid_to < self.valid_from:
             raise ValueError("valid_to is before valid_from")
+        # Results carry id@version as a point name: one ingest would refuse loses the whole result.
+        problem = point_name_problem(factor_point(self.tag))
+        if problem is not None:
+            raise ValueError(f"id@version cannot be carried in results: {problem}")
         return self
 
     @property
