@@ -5,7 +5,8 @@ reads and subscriptions see them. A status fault makes a variable report a non-G
 code; with a Bad one the server sends no value (OPC UA Part 4, 7.7.1: the value is null).
 Security is optional: without it the server offers only
 NoSecurity + anonymous (fast to start); with it, NoSecurity plus Basic256Sha256 Sign and
-SignAndEncrypt with a self-signed certificate, and an optional username/password.
+SignAndEncrypt (or a chosen subset) with a self-signed certificate, and an optional
+username/password.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import socket
 from dataclasses import dataclass
 from datetime import UTC
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from asyncua import Server, ua
 from asyncua.crypto.cert_gen import setup_self_signed_certificate
@@ -35,21 +36,26 @@ VARIANT_TYPES = {
     "Int32": ua.VariantType.Int32,
     "Double": ua.VariantType.Double,
 }
-SECURE_POLICIES = [
-    ua.SecurityPolicyType.NoSecurity,
-    ua.SecurityPolicyType.Basic256Sha256_Sign,
-    ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
-]
+SecurityMode = Literal["None", "Sign", "SignAndEncrypt"]
+SECURE_POLICIES: dict[SecurityMode, ua.SecurityPolicyType] = {
+    "None": ua.SecurityPolicyType.NoSecurity,
+    "Sign": ua.SecurityPolicyType.Basic256Sha256_Sign,
+    "SignAndEncrypt": ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt,
+}
 
 
 @dataclass(frozen=True, slots=True)
 class OpcuaSecurity:
-    """Enable Basic256Sha256 (certificate kept in ``cert_dir``) and optional user login."""
+    """Enable Basic256Sha256 (certificate kept in ``cert_dir``) and optional user login.
+
+    ``modes`` are the security modes offered; a test offering one proves the client used it.
+    """
 
     cert_dir: Path
     username: str | None = None
     password: str | None = None
     allow_anonymous: bool = True
+    modes: tuple[SecurityMode, ...] = ("None", "Sign", "SignAndEncrypt")
 
 
 class PasswordUserManager(UserManager):
@@ -135,7 +141,7 @@ class PlcServer:
         cert, key = await ensure_certificate(sec.cert_dir, self.spec.name, app_uri)
         await server.load_certificate(cert)
         await server.load_private_key(key)
-        server.set_security_policy(SECURE_POLICIES)
+        server.set_security_policy([SECURE_POLICIES[m] for m in sec.modes])
         tokens: list[type] = [ua.AnonymousIdentityToken] if sec.allow_anonymous else []
         if sec.username is not None:
             tokens.append(ua.UserNameIdentityToken)

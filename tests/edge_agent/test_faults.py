@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from simulators.opcua_server import OpcuaSecurity
+import pytest
+
+from simulators.opcua_server import OpcuaSecurity, SecurityMode
 from simulators.plant import PlantSpec, run_plant
 from tests.edge_agent.conftest import Collector, config_for, running
 from tests.servers import Mosquitto
@@ -113,17 +115,22 @@ async def test_opcua_server_restart_is_recovered(
                 assert abs(got - truth) <= 0.05 * max(1.0, truth)
 
 
-async def test_opcua_sign_and_encrypt_with_username(
-    broker: Mosquitto, collector: Collector, tmp_path: Path
+@pytest.mark.parametrize("mode", ["Sign", "SignAndEncrypt"])
+async def test_opcua_basic256sha256_with_username(
+    broker: Mosquitto, collector: Collector, tmp_path: Path, mode: SecurityMode
 ) -> None:
-    security = OpcuaSecurity(tmp_path / "server-pki", "operator", "s3cret", allow_anonymous=False)
+    # The server offers only ``mode``: a session in any other mode would be refused. In Sign
+    # mode the password is encrypted with the policy itself, not by the channel.
+    security = OpcuaSecurity(
+        tmp_path / "server-pki", "operator", "s3cret", allow_anonymous=False, modes=(mode,)
+    )
     only = {"line1-plc"}
     async with run_plant(
         PlantSpec.example(), ports="free", speed=0, only=only, opcua_security=security
     ) as plant:
         dev = {
             "security_policy": "Basic256Sha256",
-            "security_mode": "SignAndEncrypt",
+            "security_mode": mode,
             "username": "operator",
             "password": "s3cret",
         }
