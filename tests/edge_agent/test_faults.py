@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,40 @@ async def test_silent_unit_on_a_shared_connection(
             await plant.resume_device("main-meter")
             mark = _count(collector, "main-meter")
             await collector.wait_for(lambda: _count(collector, "main-meter") > mark + 2, 8)
+
+
+async def test_outage_logs_one_error_then_debug_then_one_info(
+    broker: Mosquitto, collector: Collector, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="edge_agent")
+    only = {"pv-inverter"}
+    async with run_plant(PlantSpec.example(), ports="free", speed=0, only=only) as plant:
+        overrides = {"pv-inverter": {"timeout_s": 0.5}}
+        cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.1, device_overrides=overrides)
+        async with running(cfg) as agent:
+            health = agent.health["pv-inverter"]
+            await collector.wait_for(lambda: _count(collector, "pv-inverter") >= 2)
+            caplog.clear()
+            await plant.stop_device("pv-inverter")  # its server closes: every reconnect is refused
+            await collector.wait_for(lambda: health.failures >= 4)
+            outage = _edge_records(caplog)
+            await plant.resume_device("pv-inverter")
+            mark = _count(collector, "pv-inverter")
+            await collector.wait_for(lambda: _count(collector, "pv-inverter") > mark + 3, 8)
+            records = _edge_records(caplog)
+    loud = [r for r in outage if r.levelno >= logging.WARNING]
+    assert [r.levelno for r in loud] == [logging.ERROR], [r.getMessage() for r in loud]
+    assert "device=pv-inverter" in loud[0].getMessage()
+    quiet = [r for r in outage if r.levelno == logging.DEBUG and "still failing" in r.getMessage()]
+    assert len(quiet) >= 3  # every later attempt was logged, at DEBUG
+    after = records[len(outage) :]
+    assert [r for r in after if r.levelno >= logging.WARNING] == []
+    recovered = [r for r in after if r.levelno == logging.INFO and "recovered" in r.getMessage()]
+    assert len(recovered) == 1 and "device=pv-inverter" in recovered[0].getMessage()
+
+
+def _edge_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name.startswith("edge_agent")]
 
 
 async def test_exception_responses_then_recovery(
