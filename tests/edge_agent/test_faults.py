@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import pytest
 
+from edge_agent.agent import Agent
 from simulators.opcua_server import OpcuaSecurity, SecurityMode
 from simulators.plant import PlantSpec, run_plant
 from tests.edge_agent.conftest import Collector, config_for, running
@@ -19,6 +19,23 @@ def _count(c: Collector, name: str) -> int:
     return len(c.telemetry[name])
 
 
+async def _during_retries(
+    agent: Agent, c: Collector, dead: set[str], watched: set[str], retries: int
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Polls published by ``watched`` devices while every ``dead`` device fails ``retries`` more times.
+
+    Returns (polls gained per watched device, failed attempts per dead device). The window is
+    paced by the dead devices' backoff, not by a wall-clock sleep, so a slow machine stretches
+    it instead of failing the test.
+    """
+    await c.wait_for(lambda: all(agent.health[n].online is False for n in dead))
+    failures = {n: agent.health[n].failures for n in dead}
+    counts = {n: _count(c, n) for n in watched}
+    await c.wait_for(lambda: all(agent.health[n].failures >= failures[n] + retries for n in dead), 20)
+    gained = {n: _count(c, n) - counts[n] for n in watched}
+    return gained, {n: agent.health[n].failures - failures[n] for n in dead}
+
+
 async def test_dead_device_does_not_delay_the_others(
     broker: Mosquitto, collector: Collector, tmp_path: Path
 ) -> None:
@@ -26,17 +43,17 @@ async def test_dead_device_does_not_delay_the_others(
     async with run_plant(PlantSpec.example(), ports="free", speed=0, only=only) as plant:
         overrides = {n: {"timeout_s": 0.5} for n in only}
         cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.1, device_overrides=overrides)
-        async with running(cfg):
+        async with running(cfg) as agent:
             await collector.wait_for(lambda: all(_count(collector, n) >= 2 for n in only))
             await plant.stop_device("pv-inverter")  # its server closes: connect refused
             await plant.stop_device("line2-meter")  # likewise, on the RTU-over-TCP port
-            await asyncio.sleep(0.3)
-            before = {n: _count(collector, n) for n in only}
-            await asyncio.sleep(2.0)
-            gained = {n: _count(collector, n) - before[n] for n in only}
-            # 0.1 s polling: ~20 polls in 2 s; allow for a loaded CI box.
-            assert gained["main-meter"] >= 12 and gained["line1-meter"] >= 12, gained
+            dead = {"pv-inverter", "line2-meter"}
+            gained, retries = await _during_retries(agent, collector, dead, only, retries=3)
             assert gained["pv-inverter"] == 0 and gained["line2-meter"] == 0, gained
+            # Retries are >= 0.25 s apart (backoff), polls 0.1 s: a healthy device polls ~5-10
+            # times per retry of a dead one; at least twice leaves room for a loaded CI box.
+            for name in ("main-meter", "line1-meter"):
+                assert gained[name] >= 2 * max(retries.values()), (gained, retries)
             await collector.wait_for(
                 lambda: (
                     collector.status["pv-inverter"][-1:] != []
@@ -62,13 +79,14 @@ async def test_silent_unit_on_a_shared_connection(
     async with run_plant(PlantSpec.example(), ports="free", speed=0, only=only) as plant:
         overrides = {n: {"timeout_s": 0.3} for n in only}
         cfg = config_for(plant, broker.url, tmp_path, only=only, poll_s=0.1, device_overrides=overrides)
-        async with running(cfg):
+        async with running(cfg) as agent:
             await collector.wait_for(lambda: all(_count(collector, n) >= 2 for n in only))
             await plant.stop_device("main-meter")
-            await asyncio.sleep(0.5)
-            before = _count(collector, "line1-meter")
-            await asyncio.sleep(2.0)
-            assert _count(collector, "line1-meter") - before >= 8
+            gained, retries = await _during_retries(agent, collector, {"main-meter"}, only, retries=3)
+            assert gained["main-meter"] == 0, gained
+            # Each attempt holds the bus 0.3 s, then backoff frees it for 0.25-1 s: line1-meter
+            # polls ~5 times per attempt. Retrying without backoff would leave it ~1.
+            assert gained["line1-meter"] >= 2 * retries["main-meter"], (gained, retries)
             await plant.resume_device("main-meter")
             mark = _count(collector, "main-meter")
             await collector.wait_for(lambda: _count(collector, "main-meter") > mark + 2, 8)
