@@ -3,7 +3,9 @@
 In-order samples go through numpy in one pass. A late sample (older than the channel's last)
 only changes anything when it falls inside an interval that crosses a minute boundary or a
 gap; those intervals ("spans") are kept while their windows are open, so the late sample
-replaces one span by two. A sample at a known timestamp is a replay and changes nothing.
+replaces one span by two. Inside one minute a counter's total is unchanged by a split, a power
+integral is not: power channels keep their recent samples (``PowerTrail``) to split such an
+interval too. A sample at a known timestamp is a replay and changes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon_engine.energy import MIN_MS, Counts, interval_qty, spans_minutes
+from carbon_engine.power_trail import PowerTrail
 from carbon_engine.topology import Topology
 
 
@@ -72,6 +75,7 @@ class MeterState:
         self.first_ts = np.full(n, -1, dtype=np.int64)
         self.first_v = np.zeros(n)
         self.spans: dict[int, list[Span]] = {}
+        self.trail = PowerTrail()
         self.counts = Counts()
         self.late_ignored = 0
         self.replayed = 0
@@ -108,6 +112,9 @@ class MeterState:
         self.last_ts[c[end]] = t[end]
         self.last_v[c[end]] = v[end]
         self.prev_v[c[end]] = v0[end]
+        power = ~self.topo.is_counter[c]
+        if power.any():
+            self.trail.extend(c[power], t[power], v[power], t0[power], v0[power])
         has = ~fresh
         c, t0, v0, t1, v1, before = c[has], t0[has], v0[has], t[has], v[has], before[has]
         qty, est = self._qty(c, t0, v0, t1, v1, before)
@@ -137,12 +144,14 @@ class MeterState:
         t1: np.ndarray,
         v1: np.ndarray,
         before: np.ndarray,
+        count: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         topo = self.topo
         qty, est, counts = interval_qty(
             topo.is_counter[c], topo.rollover[c], topo.max_rate[c], t0, v0, t1, v1, self.max_gap_ms, before
         )
-        self.counts.add(counts)
+        if count:
+            self.counts.add(counts)
         return qty, est
 
     # -- late samples -------------------------------------------------------------------------
@@ -151,20 +160,30 @@ class MeterState:
         if t in (int(self.last_ts[c]), int(self.first_ts[c])):
             self.replayed += 1
             return Intervals.empty()
+        power = not self.topo.is_counter[c]
         if t < self.first_ts[c]:
             add, span = self._make(c, t, v, int(self.first_ts[c]), float(self.first_v[c]))
             if self.first_ts[c] == self.last_ts[c]:
                 self.prev_v[c] = v
             self.first_ts[c], self.first_v[c] = t, v
             self.spans.setdefault(c, []).insert(0, span)
+            if power:
+                self.trail.add(c, t, v)
             return add
         spans = self.spans.get(c, [])
         i = bisect.bisect_left([s.t0 for s in spans], t) - 1
         if i < 0 or not spans[i].t0 < t < spans[i].t1:
-            hit = any(s.t0 == t or s.t1 == t for s in spans)
+            split = self._late_power(c, t, v) if power else None
+            if split is not None:
+                return split
+            hit = any(s.t0 == t or s.t1 == t for s in spans) or (power and self.trail.has(c, t))
             self.replayed += hit
-            self.late_ignored += not hit  # inside one minute: the minute's total is unchanged
+            # A counter inside one minute: the minute's total is unchanged. Otherwise the
+            # interval's windows have closed (or its samples predate a restart).
+            self.late_ignored += not hit
             return Intervals.empty()
+        if power:
+            self.trail.add(c, t, v)
         old = spans[i]
         undo = _single(c, old.t0, old.t1, -old.qty, old.est)
         left, lspan = self._make(c, old.t0, old.v0, t, v, old.before)
@@ -173,6 +192,25 @@ class MeterState:
         if old.t1 == self.last_ts[c]:
             self.prev_v[c] = v
         return Intervals.concat([undo, left, right])
+
+    def _late_power(self, c: int, t: int, v: float) -> Intervals | None:
+        """Split the power interval inside one minute that holds ``t``, when its samples are kept."""
+        around = self.trail.around(c, t)
+        if around is None:
+            return None
+        t0, v0, t1, v1 = around
+        if t1 - t0 > self.max_gap_ms or spans_minutes(np.array([t0]), np.array([t1]))[0]:
+            return None  # such an interval was a span: its windows have closed
+        ca = np.array([c], dtype=np.int64)
+        ta, tb = np.array([t0], dtype=np.int64), np.array([t1], dtype=np.int64)
+        # What this interval added before; its jumps and gaps were counted then.
+        old, _ = self._qty(ca, ta, np.array([v0]), tb, np.array([v1]), np.array([np.nan]), count=False)
+        left, _ = self._make(c, t0, v0, t, v)
+        right, _ = self._make(c, t, v, t1, v1)
+        self.trail.add(c, t, v)
+        if t1 == self.last_ts[c]:
+            self.prev_v[c] = v
+        return Intervals.concat([_single(c, t0, t1, -float(old[0]), False), left, right])
 
     def _make(
         self, c: int, t0: int, v0: float, t1: int, v1: float, before: float = np.nan
@@ -186,7 +224,8 @@ class MeterState:
         return _single(c, t0, t1, span.qty, span.est), span
 
     def prune(self, watermark_ms: int) -> None:
-        """Forget spans whose windows have all closed."""
+        """Forget spans whose windows have all closed, and power samples whose minute has."""
+        self.trail.prune(lambda ts: self.horizon(ts, ts + 1) <= watermark_ms)
         for c, spans in list(self.spans.items()):
             keep = [s for s in spans if s.until > watermark_ms]
             if keep:
