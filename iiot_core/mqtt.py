@@ -2,7 +2,8 @@
 
 paho reconnects by itself (``loop_start`` retries with ``reconnect_delay_set`` backoff);
 this wrapper resubscribes on every connect, turns PUBACKs into awaitable futures and
-delivers incoming messages on the event loop with ``call_soon_threadsafe``. PUBACKs are
+delivers incoming messages on the event loop with ``call_soon_threadsafe`` (after an
+optional ``admit`` hook, which may block paho's thread for backpressure). PUBACKs are
 collected in the network thread and handed over in batches: one loop wake-up per drain,
 not one per message.
 """
@@ -29,6 +30,9 @@ from iiot_core.mqtt_config import MqttConfig
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[paho.MQTTMessage], None]
+# Called in paho's network thread before a message is handed to the loop. Blocking there is
+# backpressure: paho reads nothing more (nor sends PUBACKs or pings) until it returns.
+AdmitHook = Callable[[paho.MQTTMessage], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,7 @@ class MqttConnection:
         will: Will | None = None,
         subscriptions: list[Subscription] | None = None,
         on_message: MessageHandler | None = None,
+        admit: AdmitHook | None = None,
         manual_ack: bool = False,
         persistent_session: bool = False,
         session_expiry_s: int = 3600,
@@ -67,6 +72,7 @@ class MqttConnection:
         self.client_id = cfg.client_id or client_id
         self._subs = subscriptions or []
         self._handler = on_message
+        self._admit = admit
         self._on_connect_cb = on_connect
         self._persistent = persistent_session
         self._session_expiry_s = session_expiry_s
@@ -266,6 +272,8 @@ class MqttConnection:
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
         if self._handler is not None:
+            if self._admit is not None:
+                self._admit(msg)
             self._call_in_loop(self._handler, msg)
 
     # -- helpers ---------------------------------------------------------------------------

@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-points", type=int, default=10_000, help="max points per batch")
     p.add_argument("--batch-age", type=float, default=0.2, help="max batch age in seconds")
     p.add_argument(
+        "--max-queued-points",
+        type=int,
+        default=300_000,
+        help="points held unwritten before ingest stops reading from the broker (default 300000)",
+    )
+    p.add_argument(
         "--status-interval", type=float, default=30.0, help="seconds between status lines in the log"
     )
     return p
@@ -66,6 +72,7 @@ def settings_from_args(args: argparse.Namespace) -> IngestSettings:
             http_port=None if args.http_port < 0 else args.http_port,
             batch_max_points=args.batch_points,
             batch_max_age_s=args.batch_age,
+            max_queued_points=args.max_queued_points,
             status_interval_s=args.status_interval,
         )
     except ValueError as exc:  # pydantic ValidationError is a ValueError

@@ -28,9 +28,11 @@ class IngestSettings(BaseModel):
     http_port: int | None = Field(default=8081, ge=0, le=65535)  # None: no HTTP endpoint
     batch_max_points: int = Field(default=10_000, ge=1)
     batch_max_age_s: float = Field(default=0.2, gt=0)
-    # MQTT v5 flow control: the broker sends at most this many unacknowledged messages,
-    # which bounds memory while the store is down (consumption pauses).
+    # MQTT v5 flow control: the broker sends at most this many unacknowledged messages.
     receive_maximum: int = Field(default=20_000, ge=1, le=65535)
+    # Ingest's own memory bound, for MQTT 3.1.1 too: beyond this many points received and
+    # not yet written it stops reading from the broker (about 20,000 polls of 15 points).
+    max_queued_points: int = Field(default=300_000, ge=1)
     session_expiry_s: int = Field(default=7 * 24 * 3600, ge=0)
     retry_min_s: float = Field(default=0.2, gt=0)
     retry_max_s: float = Field(default=10.0, gt=0)

@@ -5,7 +5,8 @@ appended to the open batch; a batch is sealed when it holds ``batch_max_points``
 or is ``batch_max_age_s`` old. One writer task writes sealed batches in order, retrying
 with capped exponential backoff and jitter while the store is down, and only then sends
 the PUBACKs of every message in the batch, good or dead-lettered. Memory stays bounded
-because the broker sends at most ``receive_maximum`` unacknowledged messages.
+by ``max_queued_points``: paho's network thread waits for room (``PointBudget``) before it
+hands a message over, so while the store is down ingest stops reading from the broker.
 
 A PUBACK is only sent on the network connection that delivered the message: after a
 reconnect the broker resends everything unacknowledged, and those copies get acked when
@@ -29,6 +30,7 @@ from iiot_core import topics
 from iiot_core.codec import encode
 from iiot_core.errors import StoreError, WireError
 from iiot_core.store import Record, StoreRejected, StoreWriter
+from ingest_service.budget import PointBudget
 from ingest_service.config import IngestSettings
 from ingest_service.metrics import Metrics
 from ingest_service.validation import Validator, deadletter_payload, deadletter_topic
@@ -56,13 +58,14 @@ class Broker(Protocol):
 class Batch:
     """Records to write plus the acknowledgements that wait for them."""
 
-    __slots__ = ("acks", "deadletters", "points", "records", "started")
+    __slots__ = ("acks", "deadletters", "held", "points", "records", "started")
 
     def __init__(self) -> None:
         self.records: list[Record] = []
         self.acks: list[tuple[int, int, int]] = []  # (mid, qos, connection epoch)
         self.deadletters: list[asyncio.Future[None]] = []
         self.points = 0
+        self.held = 0  # its share of the PointBudget: points, and 1 per dead letter
         self.started = time.monotonic()
 
 
@@ -83,6 +86,7 @@ class Pipeline:
         self.metrics = metrics
         self.on_commit = on_commit
         self.validator = Validator()
+        self.budget = PointBudget(settings.max_queued_points)
         self._open: Batch | None = None
         self._sealed: deque[Batch] = deque()
         self._wake = asyncio.Event()
@@ -92,6 +96,7 @@ class Pipeline:
         self._give_up_at = float("inf")
         self._causes_seen: set[str] = set()
         self._store_failing = False
+        self._acking: set[asyncio.Task[None]] = set()  # acks waiting for dead-letter PUBACKs
 
     # -- receiving (event loop, one call per MQTT message) ---------------------------------
 
@@ -115,11 +120,15 @@ class Pipeline:
             record = self.validator.check(topic, payload, time.time_ns() // 1_000_000)
         except WireError as err:
             self._deadletter(batch, topic, payload, err)
+            n = 0
         else:
             n = len(record[1].points)
             batch.records.append(record)
             batch.points += n
             m.queue_points += n
+        held = max(n, 1)  # a dead letter waits in paho's queue until it is sent
+        batch.held += held
+        self.budget.count(held)
         batch.acks.append((msg.mid, msg.qos, self._epoch))
         m.queue_messages += 1
         if batch.points >= self.settings.batch_max_points:
@@ -153,18 +162,24 @@ class Pipeline:
     def stop(self, grace_s: float) -> None:
         """Stop taking messages; flush what is held, retrying for at most ``grace_s``."""
         self._stopping = True
+        self.budget.open()
         self._give_up_at = time.monotonic() + grace_s
         self._wake.set()
         self._interrupt.set()
 
     async def run(self) -> None:
         """Write batches until stopped and drained (or the grace period is over)."""
-        while (batch := await self._next_batch()) is not None:
-            if not await self._commit(batch):
-                log.warning(
-                    "stopping with %d messages unwritten; the broker keeps them", self.metrics.queue_messages
-                )
-                return
+        try:
+            while (batch := await self._next_batch()) is not None:
+                if not await self._commit(batch):
+                    log.warning(
+                        "stopping with %d messages unwritten; the broker keeps them",
+                        self.metrics.queue_messages,
+                    )
+                    return
+        finally:
+            if self._acking:
+                await asyncio.gather(*self._acking, return_exceptions=True)
 
     async def _next_batch(self) -> Batch | None:
         max_age = self.settings.batch_max_age_s
@@ -196,6 +211,7 @@ class Pipeline:
             batch.acks += nxt.acks
             batch.deadletters += nxt.deadletters
             batch.points += nxt.points
+            batch.held += nxt.held
         return batch
 
     async def _commit(self, batch: Batch) -> bool:
@@ -216,7 +232,16 @@ class Pipeline:
             else:
                 await self._pause(pause)
             delay = min(delay * 2, self.settings.retry_max_s)
-        await self._ack(batch)
+        self.metrics.queue_points -= batch.points
+        self.budget.release(batch.held)
+        if batch.deadletters:
+            # Their PUBACKs may be queued behind messages paho's thread holds back until
+            # there is room: wait for them aside, not in the writer.
+            task = asyncio.create_task(self._ack(batch))
+            self._acking.add(task)
+            task.add_done_callback(self._acking.discard)
+        else:
+            await self._ack(batch)
         return True
 
     async def _pause(self, seconds: float) -> None:
@@ -295,9 +320,7 @@ class Pipeline:
         for mid, qos, epoch in batch.acks:
             if qos and epoch == current:
                 broker.ack(mid, qos)
-        m = self.metrics
-        m.queue_messages -= len(batch.acks)
-        m.queue_points -= batch.points
+        self.metrics.queue_messages -= len(batch.acks)
 
 
 def _topic_of(record: Record) -> str:

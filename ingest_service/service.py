@@ -63,6 +63,7 @@ class IngestService:
             subscriptions=[Subscription(f, qos=1) for f in s.topic_filters()],
             # The callbacks fire only after start(), when ``pipeline`` is bound.
             on_message=lambda msg: pipeline.on_message(msg),
+            admit=lambda _msg: pipeline.budget.admit(),
             on_connect=lambda: pipeline.on_connect(),
             manual_ack=True,
             persistent_session=True,
@@ -97,6 +98,8 @@ class IngestService:
             self._ready.set()
 
     async def _shutdown(self, conn: MqttConnection, writer: StoreWriter, app: HttpApp) -> None:
+        if self._pipeline is not None:
+            self._pipeline.budget.open()  # paho's thread may wait for room: stop() joins it
         with contextlib.suppress(Exception):
             await conn.stop()
         await writer.close()
