@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import logging
 from collections.abc import Sequence
 from urllib.parse import urlencode
@@ -22,6 +23,11 @@ def basic_auth(user: str | None, password: str | None) -> dict[str, str]:
         return {}
     raw = f"{user}:{password or ''}".encode()
     return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def ident(name: str) -> str:
+    """A double-quoted InfluxQL identifier."""
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def error_text(body: bytes) -> str:
@@ -47,7 +53,7 @@ class InfluxV1Writer:
         return self.url.redacted()
 
     async def check(self) -> None:
-        """Ping the server, then make sure the database exists (a clear error if not)."""
+        """Ping the server, then make sure the database (and the ``rp``) exist: a clear error if not."""
         where = self.description
         try:
             ping = await self._http.request("GET", "/ping", headers=self._headers)
@@ -55,17 +61,39 @@ class InfluxV1Writer:
             raise StoreError(f"InfluxDB at {where} is unreachable: {exc}") from exc
         if ping.status != 204:
             raise StoreError(f"{where}: /ping answered HTTP {ping.status}, not InfluxDB?")
-        q = urlencode({"q": "SHOW DATABASES"})
-        resp = await self._http.request("GET", f"/query?{q}", headers=self._headers)
-        if resp.status in (401, 403):
-            raise StoreError(f"{where}: credentials refused (HTTP {resp.status})")
-        if resp.status != 200:
-            raise StoreError(f"{where}: SHOW DATABASES failed: {error_text(resp.body)}")
-        if f'["{self.url.database}"]'.encode() not in resp.body:
+        body = await self._show("SHOW DATABASES")
+        if f'["{self.url.database}"]'.encode() not in body:
             raise StoreError(
                 f"{where}: database {self.url.database!r} does not exist "
                 f'(create it: CREATE DATABASE "{self.url.database}")'
             )
+        if self.url.rp:
+            await self._check_rp(self.url.rp)
+
+    async def _check_rp(self, rp: str) -> None:
+        # Writes to a missing policy fail as a server error, which would be retried forever.
+        db = self.url.database
+        body = await self._show(f"SHOW RETENTION POLICIES ON {ident(db)}")
+        try:
+            series = json.loads(body)["results"][0].get("series", [])
+            names = sorted(str(row[0]) for s in series for row in s.get("values", []))
+        except (ValueError, LookupError, TypeError, AttributeError) as exc:
+            raise StoreError(f"{self.description}: unexpected answer to SHOW RETENTION POLICIES") from exc
+        if rp not in names:
+            raise StoreError(
+                f"{self.description}: retention policy {rp!r} does not exist in database {db!r} "
+                f"(existing: {', '.join(names) or 'none'})"
+            )
+
+    async def _show(self, statement: str) -> bytes:
+        """The JSON answer to a SHOW statement; StoreError naming it if refused."""
+        q = urlencode({"q": statement})
+        resp = await self._http.request("GET", f"/query?{q}", headers=self._headers)
+        if resp.status in (401, 403):
+            raise StoreError(f"{self.description}: credentials refused (HTTP {resp.status})")
+        if resp.status != 200:
+            raise StoreError(f"{self.description}: {statement} failed: {error_text(resp.body)}")
+        return resp.body
 
     async def write(self, batch: Sequence[Record]) -> int:
         body, n = encode_batch(batch)

@@ -22,16 +22,11 @@ from iiot_core.store.base import (
     is_point_field,
 )
 from iiot_core.store.http import HttpConnection
-from iiot_core.store.influx_v1 import basic_auth, error_text
+from iiot_core.store.influx_v1 import basic_auth, error_text, ident
 from iiot_core.store.influx_v2 import token_header
 from iiot_core.store.url import StoreUrl
 
 _GROUP_BY_TAGS = ",".join(f'"{t}"' for t in TAGS)
-
-
-def ident(name: str) -> str:
-    """A double-quoted InfluxQL identifier."""
-    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def literal(value: str) -> str:

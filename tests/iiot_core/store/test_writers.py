@@ -88,6 +88,24 @@ async def test_missing_database_is_named(influx: Influxd) -> None:
     await writer.close()
 
 
+async def test_missing_retention_policy_is_named_with_the_existing_ones(influx: Influxd) -> None:
+    """A wrong ``?rp=`` used to pass the check and then fail every write, retried forever."""
+    influx.query('CREATE RETENTION POLICY "week" ON "zcf" DURATION 7d REPLICATION 1')
+    writer = open_writer(influx.store_url() + "?rp=wek")
+    with pytest.raises(StoreError) as info:
+        await writer.check()
+    await writer.close()
+    msg = str(info.value)
+    assert "retention policy 'wek' does not exist in database 'zcf'" in msg
+    assert "existing: autogen, week" in msg
+    writer = open_writer(influx.store_url() + "?rp=week")
+    await writer.check()
+    assert await writer.write([("telemetry", make_msg("m1", 1))]) == 2
+    await writer.close()
+    res = influx.query('SELECT count("p_kw") FROM "week"."telemetry"')
+    assert res["results"][0]["series"][0]["values"][0][1] == 1  # type: ignore[index]
+
+
 async def test_type_conflict_is_a_rejection_not_an_outage(influx: Influxd) -> None:
     influx.query("CREATE DATABASE zcf")
     body = f'telemetry,area=a1,device=m1,line=l1,site=s1 p_kw="text" {now_ms()}\n'
