@@ -1,6 +1,7 @@
 """Alert rules on the engine's outputs and on device health.
 
-Window rules (threshold, rate of change) run on each newly published result in event time;
+Window rules (threshold, rate of change) run on each newly published result in event time; a
+rate of change compares a window only with the one just before it (ending where it starts).
 live thresholds, daily budgets, stale data and offline devices run on every tick.
 A threshold raises once its condition held for ``hold_s`` and clears only past the hysteresis band.
 """
@@ -22,6 +23,7 @@ class _State:
     pending_since: int | None = None
     last_start: int = -1
     last_value: float | None = None
+    last_end: int = -1
 
 
 class RuleEngine:
@@ -63,10 +65,10 @@ class RuleEngine:
         if isinstance(rule, ThresholdRule):
             st.last_start = r.start
             return self.threshold(rule, r.node, value, r.end, since=r.start)
-        prev, prev_start = st.last_value, st.last_start
-        st.last_start, st.last_value = r.start, value
-        if prev is None or r.start == prev_start:
-            return None
+        prev, prev_end = st.last_value, st.last_end
+        st.last_start, st.last_end, st.last_value = r.start, r.end, value
+        if prev is None or prev_end != r.start:
+            return None  # a correction of the same window, or windows apart: no rate to speak of
         change = abs(value - prev)
         if change > rule.max_change:
             return self.book.raise_(
@@ -180,14 +182,15 @@ class RuleEngine:
     # -- snapshot -----------------------------------------------------------------------------
 
     def dump(self) -> dict[str, list[object]]:
-        return {k: [s.pending_since, s.last_start, s.last_value] for k, s in self.state.items()}
+        return {k: [s.pending_since, s.last_start, s.last_value, s.last_end] for k, s in self.state.items()}
 
     def load(self, data: dict[str, list[object]]) -> None:
-        for k, (p, ls, lv) in data.items():
+        for k, (p, ls, lv, *le) in data.items():  # older snapshots have no last_end
             self.state[k] = _State(
                 int(p) if isinstance(p, int) else None,
                 int(ls) if isinstance(ls, int) else -1,
                 float(lv) if isinstance(lv, int | float) else None,
+                int(le[0]) if le and isinstance(le[0], int) else -1,
             )
 
 

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from carbon_engine.engine import Engine
+from carbon_engine.results import WindowResult
 from iiot_core import topics
 from iiot_core.model import SCHEMA_VERSION, DeviceStatus
 from tests.carbon_engine.helpers import ms, telemetry
@@ -144,6 +145,26 @@ def test_rate_of_change_and_budget(tmp_path: Path) -> None:
     assert topics.alert("plant1", step[0].id) in alert_topics
     # 16.7 kWh x 0.6096 = 10.16 kg by 10:04 local: 10.16 x 24 / 10.07 h = 24.2 kg > 20 kg budget.
     assert _states(e, "budget") == ["raised"]
+
+
+def _minute(m: int, kw: float) -> WindowResult:
+    start = T0 + m * 60_000
+    return WindowResult("plant1", "1m", start, start + 60_000, 1, {"power_kw": kw}, ())
+
+
+def test_rate_of_change_compares_only_adjacent_windows(tmp_path: Path) -> None:
+    e = _engine(tmp_path)
+    for m, kw in [(0, 100), (1, 100), (30, 400)]:  # 100 kW, then nothing for half an hour
+        e.rules.on_results([_minute(m, kw)])
+    assert _states(e, "power-step") == []  # 02:01 and 02:30 are not consecutive windows
+    e.rules.on_results([_minute(31, 700)])  # 02:31 follows 02:30: +300 kW
+    assert _states(e, "power-step") == ["raised"]
+    e.save_snapshot()  # the window compared with survives a restart ...
+    e2 = _engine(tmp_path)
+    e2.rules.on_results([_minute(32, 700)])  # ... so 02:32 compares with 02:31: no change
+    assert _states(e2, "power-step") == ["cleared"]
+    e2.rules.on_results([_minute(40, 100)])  # 02:33..02:39 missing: not evaluated
+    assert _states(e2, "power-step") == ["cleared"]
 
 
 def test_stale_and_offline_devices(tmp_path: Path) -> None:
