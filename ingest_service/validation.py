@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 
 from iiot_core import topics
 from iiot_core.codec import decode_telemetry
@@ -19,6 +20,11 @@ SERVICE = "ingest"
 _MEASUREMENT = {"telemetry": MEASUREMENT_TELEMETRY, "result": MEASUREMENT_CARBON}
 _CACHE_LIMIT = 100_000
 DEADLETTER_PAYLOAD_MAX = 64 * 1024
+# A JSON string (an unterminated one runs to the end), or NaN / Infinity as a token of its
+# own, as Python's json.dumps writes them.
+_STRING_OR_NON_FINITE = re.compile(
+    rb'"(?:[^"\\]|\\.)*(?:"|\\?\Z)|(?<![\w.])([-+]?Infinity|NaN)(?![\w.])', re.DOTALL
+)
 
 
 class Validator:
@@ -48,7 +54,12 @@ class Validator:
     def check(self, topic: str, payload: bytes, now_ms: int) -> Record:
         """Decode and validate one message into a store record; raise WireError if invalid."""
         dt = self.topic(topic)
-        msg = decode_telemetry(payload, now_ms)
+        try:
+            msg = decode_telemetry(payload, now_ms)
+        except WireError as err:
+            if err.cause == "malformed_json":
+                _raise_if_non_finite(payload)
+            raise
         if (msg.site, msg.area, msg.line, msg.device) != (dt.site, dt.area, dt.line, dt.device):
             raise WireError(
                 "topic_mismatch",
@@ -67,6 +78,16 @@ class Validator:
         if len(self._names) > _CACHE_LIMIT:
             self._names.clear()
         self._names.add(name)
+
+
+def _raise_if_non_finite(payload: bytes) -> None:
+    """WireError ``non_finite`` if the payload has a NaN or Infinity token outside strings:
+    JSON has no such numbers, so the decoder calls them malformed (error path only)."""
+    if b"NaN" not in payload and b"Infinity" not in payload:
+        return
+    for m in _STRING_OR_NON_FINITE.finditer(payload):
+        if m.group(1) is not None:
+            raise WireError("non_finite", f"{m.group(1).decode()} at byte {m.start(1)}: not a JSON number")
 
 
 def deadletter_topic(topic: str) -> str:

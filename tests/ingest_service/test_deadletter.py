@@ -35,7 +35,7 @@ BAD: list[tuple[str, bytes, str]] = [
     (T, b"\xff\xfe\x00binary", "malformed_json"),
     (T, raw(seq="seven"), "schema"),
     (T, raw(points=[{"name": "p", "value": "high", "ts": now_ms()}]), "schema"),
-    (T, bad_point("NaN"), "malformed_json"),
+    (T, bad_point("NaN"), "non_finite"),
     (T, bad_point("1e999"), "schema"),
     (T, raw(schema=2), "unknown_schema"),
     (T, raw(points=[{"name": "p", "value": 1.0, "ts": now_ms() + 10 * 86_400_000}]), "absurd_timestamp"),
@@ -44,6 +44,13 @@ BAD: list[tuple[str, bytes, str]] = [
     (topics.telemetry("s1", "a1", "l1", "m2"), raw(), "topic_mismatch"),
     (T, raw(points=[{"name": "seq", "value": 1.0, "ts": now_ms()}]), "bad_point_name"),
     (T, raw(points=[{"name": "x_q", "value": 1.0, "ts": now_ms()}]), "bad_point_name"),
+    # JSON has no NaN or Infinity: named for what they are, not as malformed JSON ...
+    (T, bad_point("Infinity"), "non_finite"),
+    (T, bad_point("-Infinity"), "non_finite"),
+    # ... but only as tokens: inside a string, or part of a longer word, they are not.
+    (T, b'{"note": "a \\"NaN\\" and -Infinity", oops}', "malformed_json"),
+    (T, bad_point("NaNo"), "malformed_json"),
+    (T, bad_point("xInfinity"), "malformed_json"),
 ]
 
 
