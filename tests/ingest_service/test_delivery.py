@@ -128,16 +128,24 @@ async def test_sigkill_mid_stream_loses_and_duplicates_nothing(broker: Mosquitto
             assert row_count(db) == 0
             # 2. Batch b is queued in the persistent session while no ingest runs.
             await paced(pub, b, per_s=1000)
-            # 3. A new process gets a and b redelivered; it is killed mid-stream of c.
-            procs.append(start_ingest(broker, db, tmp_path))
-            sending = asyncio.create_task(paced(pub, c, per_s=150))
-            await wait_for(lambda: row_count(db) >= 2 * 2 * 230, 15, "rows from a, b and some of c")
+            # 3. A new process gets a and b redelivered, then the first 125 of c; it writes
+            # full batches of 50 messages only (100 points, no age limit within the test),
+            # so 300 messages are written and 25 received but unwritten: SIGKILL.
+            port = free_port()
+            args = ("--batch-points", "100", "--batch-age", "60", "--http-port", str(port))
+            procs.append(start_ingest(broker, db, tmp_path, *args))
+            await wait_for_metric(port, "mqtt_connected", 1)
+            c1, c2 = c[:125], c[125:]
+            await paced(pub, c1, per_s=300)
+            published = len(a) + len(b) + len(c1)
+            await wait_for_metric(port, "messages_total", published)
+            await wait_for_metric(port, "points_written_total", 300 * 2)
             procs[-1].send_signal(signal.SIGKILL)
             procs[-1].wait()
-            await asyncio.sleep(0.5)
-            # 4. A third process finishes the stream, then stops cleanly.
+            assert row_count(db) == 300 * 2 < published * 2  # the kill hit unwritten messages
+            # 4. A third process gets the rest of c redelivered or queued, then stops cleanly.
             procs.append(start_ingest(broker, db, tmp_path))
-            await sending
+            await paced(pub, c2, per_s=300)
             await wait_for(lambda: row_count(db) >= len(msgs) * 2, 15, "every row")
             procs[-1].send_signal(signal.SIGTERM)
             assert procs[-1].wait(10) == 0
