@@ -2,21 +2,40 @@
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 
 from carbon_engine.view import DeviceView
-from iiot_core.model import DeviceStatus, Quality, Telemetry
+from iiot_core.model import DeviceStatus, Point, Quality, Telemetry
 
 _RANK = {Quality.GOOD: 0, Quality.ESTIMATED: 1, Quality.STALE: 2, Quality.BAD: 3}
 
 
 @dataclass(slots=True)
 class DeviceInfo:
-    path: str
+    """One device; once it has sent telemetry, its path and quality are read from its last message.
+
+    Keeping the message rather than the two strings makes a batch update one assignment per device.
+    """
+
+    first_path: str  # from the plant file, a status topic or a snapshot
     state: str = "unknown"  # online | offline | unknown
     last_seen: int | None = None  # newest source timestamp
     last_arrival: int | None = None  # engine clock when the last message came
-    quality: str = ""
+    first_quality: str = ""
+    last_msg: Telemetry | None = None
+
+    @property
+    def path(self) -> str:
+        m = self.last_msg
+        return self.first_path if m is None else f"{m.site}/{m.area}/{m.line}"
+
+    @property
+    def quality(self) -> str:
+        """Worst quality of the last message's points."""
+        return self.first_quality if self.last_msg is None else worst_quality(self.last_msg.points)
 
 
 class DeviceTracker:
@@ -30,22 +49,19 @@ class DeviceTracker:
 
     def arrived(self, now_ms: int) -> None:
         """Stamp devices heard from since the last tick with the engine clock."""
-        for name in self._pending:
-            self.info[name].last_arrival = now_ms
+        set_all(map(self.info.__getitem__, self._pending), "last_arrival", repeat(now_ms))
         self._pending.clear()
 
     def telemetry(self, msg: Telemetry, now_ms: int | None) -> None:
         info = self.info.get(msg.device)
         if info is None:
-            info = self.info[msg.device] = DeviceInfo(f"{msg.site}/{msg.area}/{msg.line}")
-        info.path = f"{msg.site}/{msg.area}/{msg.line}"
+            info = self.info[msg.device] = DeviceInfo("")  # the path comes from last_msg
+        info.last_msg = msg
         info.last_seen = max(info.last_seen or 0, msg.ts)
         if now_ms is None:
             self._pending.add(msg.device)
         else:
             info.last_arrival = now_ms
-        worst = max((p.quality for p in msg.points), key=lambda q: _RANK.get(q, 3), default=Quality.GOOD)
-        info.quality = worst.value
         if info.state == "unknown":
             info.state = "online"
 
@@ -87,6 +103,16 @@ class DeviceTracker:
     def load(self, data: dict[str, list[object]]) -> None:
         for k, (path, state, seen, arrival, quality) in data.items():
             self.info[k] = DeviceInfo(str(path), str(state), _int(seen), _int(arrival), str(quality))
+
+
+def worst_quality(points: list[Point]) -> str:
+    """The worst quality among ``points`` (``good`` when there are none)."""
+    return max((p.quality for p in points), key=lambda q: _RANK.get(q, 3), default=Quality.GOOD).value
+
+
+def set_all(objs: Iterable[object], attr: str, values: Iterable[object]) -> None:
+    """``setattr`` on each object in turn, in a C-level loop (no bytecode per object)."""
+    deque(map(setattr, objs, repeat(attr), values), maxlen=0)
 
 
 def _int(v: object) -> int | None:

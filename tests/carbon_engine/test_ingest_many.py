@@ -40,7 +40,7 @@ DEVICES = {
 }
 QUALITIES = [Quality.GOOD] * 12 + [Quality.ESTIMATED, Quality.STALE, Quality.BAD]
 
-Op = tuple[str, object]  # ("msg", Telemetry) or ("advance", now_ms)
+Op = tuple[str, object]  # ("msg", Telemetry), ("status", (topic, DeviceStatus)) or ("advance", now_ms)
 
 
 def _stream(seed: int, n: int = 400) -> list[Op]:
@@ -65,9 +65,14 @@ def _stream(seed: int, n: int = 400) -> list[Op]:
                 counters[(dev, name)] = v
                 points.append(Point(name=name, value=v, ts=ts, quality=rnd.choice(QUALITIES)))
             site = "elsewhere" if rnd.random() < 0.05 else "plant1"
-            msg = Telemetry(SCHEMA_VERSION, site, "a", "l", dev, i, ts, points)
+            line = "l2" if rnd.random() < 0.05 else "l"  # a device moved to another line
+            msg = Telemetry(SCHEMA_VERSION, site, "a", line, dev, i, ts, points)
             sent.append(msg)
             ops.append(("msg", msg))
+        if rnd.random() < 0.03:  # a device goes offline or back online, maybe on another line
+            dev, line = rnd.choice(list(DEVICES)), rnd.choice(["l", "l2"])
+            st = DeviceStatus(SCHEMA_VERSION, rnd.choice(["online", "offline"]), t, last_seen=t - 500)
+            ops.append(("status", (topics.device_status("plant1", "a", line, dev), st)))
         if rnd.random() < 0.05:
             ops.append(("advance", t))
     ops.append(("advance", t + 2 * DAY_MS))
@@ -88,6 +93,8 @@ def _one_by_one(ops: list[Op], now: int | None) -> tuple[Engine, list[object]]:
     for kind, x in ops:
         if kind == "msg":
             e.ingest(x, now)  # type: ignore[arg-type]
+        elif kind == "status":
+            e.status(*x)  # type: ignore[misc]
         else:
             out += e.advance(x)  # type: ignore[arg-type]
     return e, out
@@ -101,6 +108,10 @@ def _chunked(ops: list[Op], now: int | None, rnd: random.Random) -> tuple[Engine
             if rnd.random() < 0.2:
                 e.ingest_many(batch, now)
                 batch = []
+        elif kind == "status":
+            e.ingest_many(batch, now)
+            batch = []
+            e.status(*x)  # type: ignore[misc]
         else:
             if batch and rnd.random() < 0.3:
                 e.ingest(batch.pop(0), now)  # mixed with the single-message path
@@ -139,10 +150,13 @@ def test_any_chunking_equals_one_by_one(seed: int, sizes: list[int]) -> None:
     a, out_a = _one_by_one(ops, None)
     b, out_b, batch, k = Engine(_PLANT, _LIB), [], [], 0  # type: ignore[var-annotated]
     for kind, x in ops:
-        if kind == "advance":
+        if kind != "msg":
             b.ingest_many(batch)
             batch = []
-            out_b += b.advance(x)  # type: ignore[arg-type]
+            if kind == "status":
+                b.status(*x)  # type: ignore[misc]
+            else:
+                out_b += b.advance(x)  # type: ignore[arg-type]
             continue
         batch.append(x)
         if len(batch) >= sizes[k % len(sizes)]:
