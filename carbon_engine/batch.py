@@ -1,15 +1,15 @@
 """Routing a batch of device messages to channel samples with C-level passes only.
 
 Each field is pulled out of the msgspec structs with ``map(attrgetter)`` and the point names are
-routed with one ``map(dict.get)`` over (device, name) keys, so per-point Python bytecode runs
-only on the slow path (unknown points or unusable quality in the batch).
+routed with ``map(dict.get)`` through a table per device; the points to skip (unknown, or of
+unusable quality) are masked out in numpy, so no Python bytecode runs per point.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
+from itertools import chain, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -17,6 +17,7 @@ import numpy as np
 from iiot_core.model import Quality, Telemetry
 
 USABLE = (Quality.GOOD, Quality.ESTIMATED)
+_USABLE_SET = frozenset(USABLE)
 
 _DEVICE = attrgetter("device")
 _POINTS = attrgetter("points")
@@ -24,6 +25,7 @@ _NAME = attrgetter("name")
 _TS = attrgetter("ts")
 _VALUE = attrgetter("value")
 _QUALITY = attrgetter("quality")
+_NO_POINTS: dict[str, int] = {}  # the table of a device the plant does not know; never written
 
 
 @dataclass(slots=True)
@@ -46,27 +48,38 @@ class Routed:
         return np.cumsum(np.bincount(owner, minlength=len(self.counts)))
 
 
-def route_batch(route: dict[tuple[str, str], int], msgs: Sequence[Telemetry]) -> Routed:
-    """Channel index, timestamp and value of every usable point of ``msgs`` (all of one site)."""
+def by_device(route: dict[tuple[str, str], int]) -> dict[str, dict[str, int]]:
+    """``route`` as device -> point name -> channel: two lookups without a key tuple per point."""
+    out: dict[str, dict[str, int]] = {}
+    for (device, name), chan in route.items():
+        out.setdefault(device, {})[name] = chan
+    return out
+
+
+def route_batch(tables: dict[str, dict[str, int]], msgs: Sequence[Telemetry]) -> Routed:
+    """Channel index, timestamp and value of every usable point of ``msgs`` (all of one site).
+
+    ``tables`` is the plant's route as made by ``by_device``.
+    """
     plists = list(map(_POINTS, msgs))
     counts = list(map(len, plists))
     flat = list(chain.from_iterable(plists))
     n = len(flat)
-    devs = list(map(_DEVICE, msgs))
+    devs: Iterable[str] = map(_DEVICE, msgs)
     if counts.count(1) != len(counts):  # not one point per message: repeat the device per point
-        devs = list(chain.from_iterable(map(repeat, devs, counts)))
-    chan: list[int | None] = list(map(route.get, zip(devs, map(_NAME, flat), strict=True)))
+        devs = chain.from_iterable(map(repeat, devs, counts))
+    tables_of = map(tables.get, devs, repeat(_NO_POINTS))
+    chan = np.fromiter(map(dict.get, tables_of, map(_NAME, flat), repeat(-1)), dtype=np.int64, count=n)
     quals = list(map(_QUALITY, flat))
     ts = np.fromiter(map(_TS, flat), dtype=np.int64, count=n)
     val = np.fromiter(map(_VALUE, flat), dtype=np.float64, count=n)
-    unrouted = chan.count(None)
-    if unrouted == 0 and quals.count(Quality.GOOD) == n:
-        return Routed(np.fromiter(chan, dtype=np.int64, count=n), ts, val, counts, None, 0, 0)
-    routed = [c is not None for c in chan]
-    keep = [r and q in USABLE for r, q in zip(routed, quals, strict=True)]
-    mask = np.array(keep, dtype=bool)
-    kept = np.array(list(compress(chan, keep)), dtype=np.int64)
-    return Routed(kept, ts[mask], val[mask], counts, mask, unrouted, routed.count(True) - len(kept))
+    routed = chan >= 0
+    n_routed = int(np.count_nonzero(routed))
+    if n_routed == n and quals.count(Quality.GOOD) == n:
+        return Routed(chan, ts, val, counts, None, 0, 0)
+    mask = routed & np.fromiter(map(_USABLE_SET.__contains__, quals), dtype=bool, count=n)
+    kept = int(np.count_nonzero(mask))
+    return Routed(chan[mask], ts[mask], val[mask], counts, mask, n - n_routed, n_routed - kept)
 
 
-__all__ = ["USABLE", "Routed", "route_batch"]
+__all__ = ["USABLE", "Routed", "by_device", "route_batch"]

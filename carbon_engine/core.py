@@ -14,7 +14,7 @@ from operator import attrgetter
 import numpy as np
 
 from carbon_engine.accounting import Accountant, contract_rates
-from carbon_engine.batch import USABLE, Routed, route_batch
+from carbon_engine.batch import USABLE, Routed, by_device, route_batch
 from carbon_engine.config import PlantCfg
 from carbon_engine.energy import split_minutes
 from carbon_engine.factors import FactorLibrary
@@ -38,6 +38,7 @@ class EngineCore:
         self.plant = plant
         self.library = library
         self.topo: Topology = build(plant, library)
+        self._tables = by_device(self.topo.route)
         e = plant.engine
         self.lateness_ms = int(e.allowed_lateness_s * 1000)
         self.delay_ms = int(e.publish_delay_s * 1000)
@@ -99,7 +100,7 @@ class EngineCore:
             msgs = mine
         if not msgs:
             return msgs
-        r = route_batch(self.topo.route, msgs)
+        r = route_batch(self._tables, msgs)
         self.stats["unrouted"] += r.unrouted
         self.stats["bad_quality"] += r.bad_quality
         self._buffer(r)
