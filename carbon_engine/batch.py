@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from operator import attrgetter
 
 import numpy as np
@@ -65,21 +65,25 @@ def route_batch(tables: dict[str, dict[str, int]], msgs: Sequence[Telemetry]) ->
     counts = list(map(len, plists))
     flat = list(chain.from_iterable(plists))
     n = len(flat)
-    devs: Iterable[str] = map(_DEVICE, msgs)
-    if counts.count(1) != len(counts):  # not one point per message: repeat the device per point
-        devs = chain.from_iterable(map(repeat, devs, counts))
-    tables_of = map(tables.get, devs, repeat(_NO_POINTS))
-    chan = np.fromiter(map(dict.get, tables_of, map(_NAME, flat), repeat(-1)), dtype=np.int64, count=n)
-    quals = list(map(_QUALITY, flat))
-    ts = np.fromiter(map(_TS, flat), dtype=np.int64, count=n)
-    val = np.fromiter(map(_VALUE, flat), dtype=np.float64, count=n)
+    tabs: Iterable[dict[str, int]] = map(tables.get, map(_DEVICE, msgs), repeat(_NO_POINTS))
+    if counts.count(1) != len(counts):  # not one point per message: repeat the table per point
+        tabs = chain.from_iterable(map(repeat, tabs, counts))
+    chan = np.fromiter(map(dict.get, tabs, map(_NAME, flat), repeat(-1)), dtype=np.int64, count=n)
     routed = chan >= 0
     n_routed = int(np.count_nonzero(routed))
-    if n_routed == n and quals.count(Quality.GOOD) == n:
-        return Routed(chan, ts, val, counts, None, 0, 0)
-    mask = routed & np.fromiter(map(_USABLE_SET.__contains__, quals), dtype=bool, count=n)
-    kept = int(np.count_nonzero(mask))
-    return Routed(chan[mask], ts[mask], val[mask], counts, mask, n - n_routed, n_routed - kept)
+    pts = flat if n_routed == n else list(compress(flat, routed.tolist()))  # fields of routed points only
+    quals = list(map(_QUALITY, pts))
+    ts = np.fromiter(map(_TS, pts), dtype=np.int64, count=n_routed)
+    val = np.fromiter(map(_VALUE, pts), dtype=np.float64, count=n_routed)
+    if quals.count(Quality.GOOD) == n_routed:
+        if n_routed == n:
+            return Routed(chan, ts, val, counts, None, 0, 0)
+        return Routed(chan[routed], ts, val, counts, routed, n - n_routed, 0)
+    usable = np.fromiter(map(_USABLE_SET.__contains__, quals), dtype=bool, count=n_routed)
+    keep = routed.copy()
+    keep[routed] = usable
+    kept = int(np.count_nonzero(usable))
+    return Routed(chan[keep], ts[usable], val[usable], counts, keep, n - n_routed, n_routed - kept)
 
 
 __all__ = ["USABLE", "Routed", "by_device", "route_batch"]
