@@ -105,8 +105,10 @@ class MqttConnection:
             **kwargs,
         )
         self._client.max_inflight_messages_set(max_inflight)
+        # paho counts whole seconds: a sub-second setting becomes 1 s, and max never below min.
+        min_delay = max(1, round(cfg.reconnect_min_s))
         self._client.reconnect_delay_set(
-            min_delay=max(1, round(cfg.reconnect_min_s)), max_delay=round(cfg.reconnect_max_s)
+            min_delay=min_delay, max_delay=max(min_delay, round(cfg.reconnect_max_s))
         )
         user, pw = cfg.credentials
         if user is not None:
