@@ -246,16 +246,15 @@ class EngineCore:
         return out
 
     def compute(self, acc: Acc, start: int | None = None, end: int | None = None) -> list[WindowResult]:
-        m = self.accountant.compute(acc, start, end)
+        """Results of a window; rates (power, certificate cover) over the part the data covers."""
+        start = acc.start if start is None else start
+        end = acc.end if end is None else end
+        # Nothing is known before the first sample: a window the data starts inside (the first
+        # after a cold start) averages over the covered part, not the whole window.
+        covered_from = max(start, min(self.min_ts, end - 1)) if self.min_ts >= 0 else start
+        m = self.accountant.compute(acc, covered_from, end)
         return to_results(
-            self.topo.nodes,
-            self.accountant.points,
-            m,
-            acc.size,
-            acc.start if start is None else start,
-            acc.end if end is None else end,
-            acc.revision,
-            acc.tags,
+            self.topo.nodes, self.accountant.points, m, acc.size, start, end, acc.revision, acc.tags
         )
 
     # -- live ---------------------------------------------------------------------------------
@@ -274,8 +273,8 @@ class EngineCore:
                 for f in ("qty", "est", "loc", "rm"):
                     getattr(acc, f)[:] += w * getattr(src, f)
                 acc.tags |= src.tags
-        # Right after start less than a minute is covered: rates use the covered span.
-        return self.compute(acc, max(t - 60_000, min(self.min_ts, t - 1)), t)
+        # Right after start less than a minute is covered: compute() averages over what is.
+        return self.compute(acc, t - 60_000, t)
 
     def today(self) -> list[WindowResult]:
         """Totals of the site-local day of the newest sample, up to that sample."""
