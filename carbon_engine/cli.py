@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.engine import Engine
 from carbon_engine.service import EngineService
 from iiot_core import logs
@@ -66,6 +67,12 @@ async def _run(engine: Engine, mqtt: MqttConfig, args: argparse.Namespace) -> No
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, service.stop)
     log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, mqtt.host)
+    if unbounded := unbounded_meters(engine.plant):
+        log.warning(
+            "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
+            ",".join(unbounded),
+            args.plant,
+        )
     server = _api_server(engine, args) if args.http_port >= 0 else None
     api_task = asyncio.create_task(server.serve()) if server is not None else None
     try:

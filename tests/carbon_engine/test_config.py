@@ -8,6 +8,7 @@ import pytest
 
 from carbon_engine import cli
 from carbon_engine.config import check, load_plant
+from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.factors import load_library
 from iiot_core.errors import ConfigError
 from tests.carbon_engine.helpers import ms
@@ -170,3 +171,9 @@ def test_bad_factor_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as err:
         load_library("UTC", f)
     assert "needs parameters" in str(err.value) and str(f) in str(err.value)
+
+
+def test_meters_without_a_plausibility_bound_are_named() -> None:
+    glitch = load_plant(Path(__file__).parent / "golden" / "counter_glitch" / "plant.toml")
+    assert unbounded_meters(glitch) == ["grid"]
+    assert unbounded_meters(load_plant(EXAMPLE)) == []  # the example bounds every meter
