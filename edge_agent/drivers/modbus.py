@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 
 from edge_agent.config_devices import ModbusDevice, ModbusPoint
-from edge_agent.decode import WordDecoder, words_to_bytes
+from edge_agent.decode import WordDecoder, decode_bit, words_to_bytes
 from edge_agent.drivers.base import DriverContext, OnceLogger
 from edge_agent.drivers.modbus_bus import (
     ILLEGAL_ADDRESS,
@@ -112,7 +112,7 @@ class ModbusDriver:
         for key, off in req.points:
             c = self._points[key]
             if c.bits:
-                value = (1.0 if reply.bits[off] else 0.0) * c.decoder.scale + c.decoder.offset
+                value = decode_bit(reply.bits, off, c.decoder.scale, c.decoder.offset)
             else:
                 value = c.decoder.value(buf, off)
             if not math.isfinite(value):
