@@ -22,6 +22,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data-dir", default="data", help="where relative buffer/certificate paths live (default: data)"
     )
+    p.add_argument(
+        "--client-id", help="MQTT client id (env ZCF_MQTT_CLIENT_ID, [mqtt] client_id; default zcf-edge-ID)"
+    )
     p.add_argument("--check", action="store_true", help="validate the config and exit")
     p.add_argument("--log-level", default=None, help="DEBUG, INFO (default), WARNING, ...")
     return p
@@ -32,6 +35,7 @@ def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
         cfg = config.load(args.config)
+        cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.with_client_id(args.client_id)})
     except ConfigError as exc:
         for line in exc.problems:
             print(line, file=sys.stderr)

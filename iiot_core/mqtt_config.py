@@ -58,12 +58,16 @@ class MqttConfig(BaseModel):
         return user, pw
 
     def with_env(self) -> MqttConfig:
-        """Apply ``ZCF_MQTT_URL``, ``_USERNAME``, ``_PASSWORD``, ``_CA_FILE``, ``_PROTOCOL`` (5|4)."""
+        """Apply ZCF_MQTT_URL, _USERNAME, _PASSWORD, ``_CA_FILE``, ``_CLIENT_ID``, ``_PROTOCOL`` (5|4)."""
         updates: dict[str, object] = {
             key: val
-            for key in ("url", "username", "password", "ca_file")
+            for key in ("url", "username", "password", "ca_file", "client_id")
             if (val := env_override(f"mqtt_{key}")) is not None
         }
         if (proto := env_override("mqtt_protocol")) is not None:
             updates["protocol"] = int(proto) if proto.isdigit() else proto
         return self.model_validate({**self.model_dump(), **updates}) if updates else self
+
+    def with_client_id(self, client_id: str | None) -> MqttConfig:
+        """This config with a client id given on the command line (it wins over the environment)."""
+        return self.model_copy(update={"client_id": client_id}) if client_id else self

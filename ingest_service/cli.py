@@ -39,7 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="join the MQTT v5 shared subscription "
         "$share/GROUP/... so that several ingest processes split the stream",
     )
-    p.add_argument("--client-id", help="fixed MQTT client id (the persistent session's key)")
+    p.add_argument(
+        "--client-id", help="MQTT client id, the persistent session's key (env ZCF_MQTT_CLIENT_ID)"
+    )
     p.add_argument(
         "--http-port", type=int, default=8081, help="port of /health and /metrics (default 8081; -1 disables)"
     )
@@ -63,7 +65,7 @@ def settings_from_args(args: argparse.Namespace) -> IngestSettings:
     """Settings from the options, with ZCF_STORE_URL and ZCF_MQTT_* from the environment."""
     try:
         return IngestSettings(
-            mqtt=MqttConfig().with_env(),
+            mqtt=MqttConfig().with_env().with_client_id(args.client_id),
             store_url=args.store or env_override("store_url"),
             data_dir=args.data_dir,
             share=args.share,
