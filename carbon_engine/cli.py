@@ -38,7 +38,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--http-host", default="127.0.0.1", help="operator API address")
     p.add_argument("--store", metavar="URL", help="store URL for API history (env ZCF_STORE_URL)")
+    p.add_argument(
+        "--client-id",
+        help="MQTT client id, the persistent session's key (env ZCF_MQTT_CLIENT_ID; default zcf-engine-SITE)",
+    )
+    p.add_argument(
+        "--lease-s",
+        type=float,
+        default=_env_float("engine_lease_s"),
+        help="hot standby: engines of a site share a lease; the holder publishes, another takes over "
+        "after this many seconds without its renewal (env ZCF_ENGINE_LEASE_S; default off)",
+    )
+    p.add_argument(
+        "--standby",
+        action="store_true",
+        default=env_override("engine_standby", "") in ("1", "true", "yes"),
+        help="with --lease-s: start as the standby (env ZCF_ENGINE_STANDBY=1)",
+    )
     return p
+
+
+def _env_float(name: str) -> float | None:
+    raw = env_override(name)
+    try:
+        return float(raw) if raw else None
+    except ValueError:
+        raise SystemExit(f"zcf engine: ZCF_{name.upper()} must be a number of seconds, got {raw!r}") from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     logs.setup()
     try:
-        mqtt = MqttConfig().with_env()
+        mqtt = MqttConfig().with_env().with_client_id(args.client_id)
+        if args.lease_s is not None and args.lease_s <= 0:
+            raise ValueError(f"--lease-s must be more than 0, got {args.lease_s}")
         args.data_dir.mkdir(parents=True, exist_ok=True)
         engine = Engine.from_file(args.plant, args.data_dir / "engine")
     except ConfigError as exc:
@@ -61,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 async def _run(engine: Engine, mqtt: MqttConfig, args: argparse.Namespace) -> None:
-    service = EngineService(engine, mqtt)
+    service = EngineService(engine, mqtt, lease_s=args.lease_s, standby=args.standby)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):

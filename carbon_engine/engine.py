@@ -20,7 +20,9 @@ from carbon_engine.alerts import AlertBook, alert_payload
 from carbon_engine.config import PlantCfg, factor_file, load_plant
 from carbon_engine.core import EngineCore
 from carbon_engine.factors import FactorLibrary, load_library
-from carbon_engine.results import Outbound, WindowResult, to_message
+from carbon_engine.journal import Journal, Mark
+from carbon_engine.publication import Publications
+from carbon_engine.results import Outbound, WindowResult, device_name, to_message
 from carbon_engine.rules import RuleEngine
 from carbon_engine.tracking import BatchTracker
 from carbon_engine.view import (
@@ -59,7 +61,11 @@ class Engine(EngineCore):
         self.pending_alerts: list[AlertView] = []
         self.started_ms: int | None = None
         self.stopped_ms: int | None = None  # engine clock of a restored snapshot, until the first tick
-        self._seq: dict[str, int] = {}
+        self.pub = Publications(self.windows)
+        # Unacknowledged messages of the service, as saved in the snapshot; taken back at start.
+        self.restored_outbox: list[Outbound] = []
+        self.journal: Journal | None = None
+        self._series: dict[str, tuple[str, str]] | None = None
         self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[EngineEvent]]] = set()
         # FastAPI runs sync endpoints in worker threads: the view side and the feeding side
         # share one lock, held briefly.
@@ -68,7 +74,8 @@ class Engine(EngineCore):
         self._last_live_ms = 0
         self._nodes = {n.path: n for n in self.topo.nodes}
         if data_dir is not None:
-            snapshot.restore(self, data_dir / SNAPSHOT_FILE)
+            self.journal = Journal(data_dir, plant.engine.journal_fsync)
+            snapshot.restore(self, data_dir / SNAPSHOT_FILE, self.journal)
 
     @classmethod
     def from_file(cls, plant_path: str | Path, data_dir: Path | None = None) -> Engine:
@@ -125,7 +132,7 @@ class Engine(EngineCore):
             self.started_ms = now_ms
         self.tracker.arrived(now_ms)
         results = self.advance_windows(now_ms)
-        out = [self._message(r) for r in results]
+        out = [self._message(r) for r in self.pub.changed(results)]
         changed = self.rules.on_results(results)
         live = self.rolling_minute() if self.rules.needs_live else []
         today = self.today() if self.rules.needs_today else []
@@ -149,10 +156,55 @@ class Engine(EngineCore):
         self.tracker.resume(stopped, down)
 
     def _message(self, r: WindowResult) -> Outbound:
-        node = self._nodes[r.node]
-        key = f"{r.node}|{r.size}"
-        self._seq[key] = self._seq.get(key, 0) + 1
-        return to_message(self.site, node, r, self._seq[key])
+        return to_message(self.site, self._nodes[r.node], r, self.pub.next_seq(r))
+
+    # -- durability and standby ---------------------------------------------------------------
+
+    def record(self, payloads: list[bytes]) -> None:
+        """Journal raw telemetry payloads before they are acknowledged to the broker."""
+        if self.journal is not None:
+            self.journal.append(payloads)
+
+    def confirm(self, marks: list[Mark]) -> None:
+        """Journal results the broker acknowledged, so a restart does not publish them again."""
+        if self.journal is not None and marks:
+            self.journal.append([], marks)
+
+    def observe_result(self, topic: str, msg: Telemetry) -> None:
+        """A result another engine of this site published (followed while in standby)."""
+        series = self.result_series().get(topic)
+        if series is None or msg.site != self.site:
+            return
+        values = {p.name: p.value for p in msg.points if ":" not in p.name}
+        mark = Mark(f"{series[0]}|{series[1]}", msg.ts, msg.seq, values)
+        with self.lock:
+            self.pub.record(mark)
+        self.confirm([mark])
+
+    def result_series(self) -> dict[str, tuple[str, str]]:
+        """Result topic -> (node path, window size), for every series this engine publishes."""
+        if self._series is None:
+            self._series = {}
+            for n in self.topo.nodes:
+                area, line, _ = n.topic
+                for size in self.windows.sizes:
+                    topic = topics.result(self.site, area, line, device_name(n, size))
+                    self._series[topic] = (n.path, size)
+        return self._series
+
+    @property
+    def publishing(self) -> bool:
+        return self.pub.publishing
+
+    def step_down(self) -> None:
+        """Become a standby: keep computing, hold results instead of publishing them."""
+        with self.lock:
+            self.pub.publishing = False
+
+    def take_over(self) -> list[Outbound]:
+        """Become the publisher: the held results the active engine never published, as messages."""
+        with self.lock:
+            return [self._message(r) for r in self.pub.release()]
 
     # -- EngineView ---------------------------------------------------------------------------
 
@@ -244,12 +296,15 @@ class Engine(EngineCore):
         self.pending_alerts.clear()
         return out
 
-    def save_snapshot(self) -> None:
+    def save_snapshot(self, outbox: Sequence[Outbound] = ()) -> None:
+        """Snapshot the state (and the service's unacknowledged ``outbox``); the journal restarts."""
         if self.data_dir is not None:
             with contextlib.suppress(OSError):
                 self.data_dir.mkdir(parents=True, exist_ok=True)
             with self.lock:
-                snapshot.save(self, self.data_dir / SNAPSHOT_FILE)
+                gen = self.journal.rotate() if self.journal is not None else 0
+                if snapshot.save(self, self.data_dir / SNAPSHOT_FILE, gen, outbox) and self.journal:
+                    self.journal.drop_before(gen)
 
 
 def _live(path: str, r: WindowResult | None, t: WindowResult | None, ts: int) -> LiveValues:

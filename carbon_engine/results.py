@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
 from carbon_engine.units import POINT_UNITS, factor_point
 from iiot_core import topics
@@ -43,11 +44,12 @@ class WindowResult:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """A message for the broker: results are not retained, alerts are."""
+    """A message for the broker: results are not retained, alerts are; a result carries its mark."""
 
     topic: str
     payload: bytes
     retain: bool = False
+    mark: Mark | None = None  # journalled once the broker acknowledges the message
 
 
 def device_name(node: NodeSpec, size: str) -> str:
@@ -91,7 +93,8 @@ def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound
         points=pts,
     )
     # The topic names the series exactly as the payload does, so ingest can check one against the other.
-    return Outbound(topics.result(site, area, line, msg.device), encode(msg))
+    mark = Mark(f"{r.node}|{r.size}", r.start, seq, r.values)
+    return Outbound(topics.result(site, area, line, msg.device), encode(msg), mark=mark)
 
 
 class ResultHistory:

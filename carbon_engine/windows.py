@@ -32,6 +32,9 @@ class Acc:
     tags: set[str] = field(default_factory=set)
     revision: int = 0
     dirty: bool = True
+    # Values of each node's result as last published: a recomputation that changes nothing
+    # is not published again (after a restart, or seen from a standby).
+    sent: dict[str, dict[str, float]] = field(default_factory=dict)
 
     @staticmethod
     def new(size: str, start: int, end: int, n: int) -> Acc:
@@ -49,6 +52,7 @@ class Acc:
             "tags": sorted(self.tags),
             "revision": self.revision,
             "dirty": self.dirty,
+            "sent": self.sent,
         }
 
     @staticmethod
@@ -67,7 +71,21 @@ class Acc:
             set(d["tags"]) if isinstance(d["tags"], list) else set(),
             int(str(d["revision"])),
             bool(d["dirty"]),
+            _sent(d.get("sent")),
         )
+
+
+def _sent(raw: object) -> dict[str, dict[str, float]]:
+    if not isinstance(raw, dict):
+        return {}
+    return {str(node): {str(k): float(v) for k, v in vals.items()} for node, vals in raw.items()}
+
+
+def same_values(a: dict[str, float], b: dict[str, float], rel: float = 1e-9) -> bool:
+    """The same points with values equal to ``rel`` (summation order moves the last bits)."""
+    if a.keys() != b.keys():
+        return False
+    return all(abs(v - b[k]) <= rel * max(1.0, abs(v), abs(b[k])) for k, v in a.items())
 
 
 class Calendar:

@@ -8,6 +8,7 @@ Layout (ISA-95 style, versioned)::
     zcf/v1/{site}/{area}/{line}/{series}/result      carbon engine results (telemetry schema)
     zcf/v1/{site}/_alerts/{alert_id}                 alert state (JSON, retained)
     zcf/v1/{site}/_deadletter/{service}              invalid messages with their reason
+    zcf/v1/{site}/_engine/lease                      retained: which carbon engine publishes (hot standby)
 
 Roll-up nodes of the engine use ``_all`` for the levels they aggregate over; ``{series}`` is
 the result payload's device, e.g. ``carbon-1m``.
@@ -58,6 +59,10 @@ def alert(site: str, alert_id: str) -> str:
 
 def deadletter(site: str, service: str) -> str:
     return f"{ROOT}/{site}/_deadletter/{service}"
+
+
+def engine_lease(site: str) -> str:
+    return f"{ROOT}/{site}/_engine/lease"
 
 
 @dataclass(frozen=True, slots=True)

@@ -166,7 +166,9 @@ def test_any_chunking_equals_one_by_one(seed: int, sizes: list[int]) -> None:
     assert _state(a) == _state(b)
 
 
-def test_service_collects_between_ticks_and_feeds_early_when_full(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_service_collects_between_ticks_and_feeds_early_when_full(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(carbon_engine.service, "INBOX_MAX", 4)
     engine = Engine(_PLANT, _LIB)
     service = EngineService(engine, MqttConfig(url="mqtt://127.0.0.1:1"))
