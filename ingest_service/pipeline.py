@@ -105,7 +105,6 @@ class Pipeline:
     def on_connect(self) -> None:
         """Called on the loop after every (re)connect, in order with the messages."""
         self._epoch += 1
-        self.metrics.mqtt_connected = True
 
     def on_message(self, msg: paho.MQTTMessage) -> None:
         if self._stopping:
