@@ -6,10 +6,16 @@ Structs are msgspec structs: frozen, slotted and decoded with type checks in one
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 import msgspec
 
 SCHEMA_VERSION = 1
+
+# Sequence numbers and timestamps are stored as signed 64-bit integers (SQLite INTEGER, the
+# InfluxDB ``i`` field type): a wider one is refused at decoding (cause ``schema``), the
+# same on every store, instead of being stored by one store and refused by another.
+Int64 = Annotated[int, msgspec.Meta(ge=-(2**63), le=2**63 - 1)]
 
 
 class Quality(StrEnum):
@@ -26,7 +32,7 @@ class Point(msgspec.Struct, frozen=True, omit_defaults=True):
 
     name: str
     value: float
-    ts: int
+    ts: Int64
     unit: str = ""
     quality: Quality = Quality.GOOD
 
@@ -42,8 +48,8 @@ class Telemetry(msgspec.Struct, frozen=True, omit_defaults=True):
     area: str
     line: str
     device: str
-    seq: int
-    ts: int
+    seq: Int64
+    ts: Int64
     points: list[Point]
     historical: bool = False
     agent: str = ""

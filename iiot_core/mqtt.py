@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 import ssl
 import threading
 from collections.abc import Callable
@@ -33,6 +34,23 @@ MessageHandler = Callable[[paho.MQTTMessage], None]
 # Called in paho's network thread before a message is handed to the loop. Blocking there is
 # backpressure: paho reads nothing more (nor sends PUBACKs or pings) until it returns.
 AdmitHook = Callable[[paho.MQTTMessage], None]
+
+
+# Linux's TCP_INFO starts with the connection state; 1 is ESTABLISHED (after a FIN from the
+# peer it is CLOSE_WAIT, after a reset CLOSE). Elsewhere the option is missing.
+_TCP_INFO: int | None = getattr(socket, "TCP_INFO", None)
+_TCP_ESTABLISHED = 1
+
+
+def tcp_established(sock: Any) -> bool:
+    """False once the peer closed or reset ``sock``; True where the OS cannot tell."""
+    if _TCP_INFO is None or not hasattr(sock, "getsockopt"):
+        return True
+    try:
+        info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, 1)
+    except OSError:
+        return False  # closed meanwhile by paho's thread
+    return bool(info) and info[0] == _TCP_ESTABLISHED
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +195,18 @@ class MqttConnection:
     @property
     def is_connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def link_up(self) -> bool:
+        """Connected, and the kernel says the TCP connection is still established.
+
+        ``is_connected`` is cleared by paho's network thread when it reads the end of the
+        stream; while that thread waits in ``admit`` (backpressure) it reads nothing, so a
+        dropped broker would look connected until the store catches up. For health checks."""
+        if not self._connected.is_set():
+            return False
+        sock = self._client.socket()
+        return sock is not None and tcp_established(sock)
 
     # -- publishing ------------------------------------------------------------------------
 

@@ -34,7 +34,6 @@ class HttpApp:
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b"method not allowed\n"
         if path == "/metrics":
-            self.health()  # refreshes the gauges that mirror live state
             return 200, "text/plain; version=0.0.4", self.metrics.render().encode()
         if path in ("/health", "/healthz"):
             ok, detail = self.health()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from iiot_core import prometheus
@@ -28,7 +29,8 @@ class Metrics:
     write_seconds_sum: float = 0.0
     latency_counts: list[int] = field(default_factory=lambda: [0] * len(LATENCY_BUCKETS))
     store_ok: bool = True
-    mqtt_connected: bool = False
+    # Asked at every scrape, not a flag set on connect: a dropped broker shows at once.
+    mqtt_connected: Callable[[], bool] = lambda: False
     started_unix: float = field(default_factory=time.time)
 
     def observe_write(self, seconds: float, points: int, messages: int) -> None:
@@ -74,7 +76,7 @@ class Metrics:
         metric("start_time_seconds", "gauge", "Unix time the process started", [("", self.started_unix)])
         metric("store_up", "gauge", "1 if the last write succeeded", [("", float(self.store_ok))])
         metric(
-            "mqtt_connected", "gauge", "1 while the MQTT session is up", [("", float(self.mqtt_connected))]
+            "mqtt_connected", "gauge", "1 while the MQTT session is up", [("", float(self.mqtt_connected()))]
         )
         self._render_latency(out)
         return "\n".join(out) + "\n"

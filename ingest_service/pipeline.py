@@ -4,7 +4,9 @@ Messages are validated on arrival (the event loop, handed over by paho's thread)
 appended to the open batch; a batch is sealed when it holds ``batch_max_points`` points
 or is ``batch_max_age_s`` old. One writer task writes sealed batches in order, retrying
 with capped exponential backoff and jitter while the store is down, and only then sends
-the PUBACKs of every message in the batch, good or dead-lettered. Memory stays bounded
+the PUBACKs of every message in the batch, good or dead-lettered. Only an outage (store
+down or unreachable) is retried: whatever else the store raises for a batch, it is split
+until the messages at fault are found, and those are dead-lettered. Memory stays bounded
 by ``max_queued_points``: paho's network thread waits for room (``PointBudget``) before it
 hands a message over, so while the store is down ingest stops reading from the broker.
 
@@ -29,7 +31,7 @@ import paho.mqtt.client as paho
 from iiot_core import topics
 from iiot_core.codec import encode
 from iiot_core.errors import StoreError, WireError
-from iiot_core.store import Record, StoreRejected, StoreWriter
+from iiot_core.store import Record, StoreRejected, StoreWriter, is_outage
 from ingest_service.budget import PointBudget
 from ingest_service.config import IngestSettings
 from ingest_service.metrics import Metrics
@@ -103,7 +105,6 @@ class Pipeline:
     def on_connect(self) -> None:
         """Called on the loop after every (re)connect, in order with the messages."""
         self._epoch += 1
-        self.metrics.mqtt_connected = True
 
     def on_message(self, msg: paho.MQTTMessage) -> None:
         if self._stopping:
@@ -221,7 +222,9 @@ class Pipeline:
             try:
                 await self._write(batch)
                 break
-            except StoreError as exc:
+            except Exception as exc:
+                if not is_outage(exc):
+                    raise  # not raised by _write, which isolates the messages at fault
                 self._note_failure(exc)
             pause = random.uniform(delay / 2, delay)
             if self._stopping:
@@ -254,7 +257,9 @@ class Pipeline:
         t0 = time.perf_counter()
         try:
             points = await self.writer.write(batch.records)
-        except StoreRejected as exc:
+        except Exception as exc:
+            if is_outage(exc):
+                raise
             points = await self._write_refused(batch, exc)
         self.metrics.observe_write(time.perf_counter() - t0, points, len(batch.acks))
         if self._store_failing:
@@ -263,41 +268,47 @@ class Pipeline:
         if self.on_commit is not None:
             self.on_commit(batch.records)
 
-    async def _write_refused(self, batch: Batch, exc: StoreRejected) -> int:
-        """The store refused the batch: write it in halves, down to single messages where
-        needed, and dead-letter the messages it refuses on their own.
+    async def _write_refused(self, batch: Batch, exc: Exception) -> int:
+        """The store refused the batch, or its writer raised anything but an outage: write
+        it in halves, down to single messages where needed, and dead-letter the messages
+        that fail on their own, whatever the exception, so that no message stops ingest.
 
         Halving keeps a batch over the store's size limit (HTTP 413) to a few requests and
         finds one bad message among n in about 2*log2(n). A refused message leaves
         ``batch.records`` even if the store fails later on, so the retry after that outage
         neither writes nor dead-letters it a second time."""
         records = batch.records
-        log.warning("store refused a batch of %d messages, writing it in parts: %s", len(records), exc)
+        log.warning(
+            "store refused a batch of %d messages, writing it in parts: %s",
+            len(records),
+            _describe(exc),
+            exc_info=not isinstance(exc, StoreError),  # a writer's own failure: keep the trace
+        )
         refused: set[int] = set()
         try:
             return await self._write_part(batch, refused, 0, len(records), exc)
         finally:
             batch.records = [r for i, r in enumerate(records) if i not in refused]
 
-    async def _write_part(self, batch: Batch, refused: set[int], lo: int, hi: int, exc: StoreRejected) -> int:
-        """``batch.records[lo:hi]`` was refused with ``exc``: split it, or dead-letter one."""
+    async def _write_part(self, batch: Batch, refused: set[int], lo: int, hi: int, exc: Exception) -> int:
+        """``batch.records[lo:hi]`` failed with ``exc`` (not an outage): split it, or dead-letter one."""
         records = batch.records
         if hi - lo == 1:
             refused.add(lo)
             record = records[lo]
-            self._deadletter(
-                batch, _topic_of(record), encode(record[1]), WireError("store_rejected", str(exc))
-            )
+            self._deadletter(batch, _topic_of(record), encode(record[1]), _store_cause(exc))
             return 0
         points, mid = 0, (lo + hi) // 2
         for a, b in ((lo, mid), (mid, hi)):
             try:
                 points += await self.writer.write(records[a:b])
-            except StoreRejected as part:
+            except Exception as part:
+                if is_outage(part):
+                    raise
                 points += await self._write_part(batch, refused, a, b, part)
         return points
 
-    def _note_failure(self, exc: StoreError) -> None:
+    def _note_failure(self, exc: Exception) -> None:
         m = self.metrics
         m.write_retries += 1
         m.store_ok = False
@@ -321,6 +332,17 @@ class Pipeline:
             if qos and epoch == current:
                 broker.ack(mid, qos)
         self.metrics.queue_messages -= len(batch.acks)
+
+
+def _describe(exc: BaseException) -> str:
+    """The exception text, with its type where it is not one of ours (``OverflowError: ...``)."""
+    return str(exc) if isinstance(exc, StoreError) else f"{type(exc).__name__}: {exc}"
+
+
+def _store_cause(exc: Exception) -> WireError:
+    """The dead-letter cause of a message the store failed on by itself: ``store_rejected``
+    when the store refused it, ``store_error`` when its writer raised anything else."""
+    return WireError("store_rejected" if isinstance(exc, StoreRejected) else "store_error", _describe(exc))
 
 
 def _topic_of(record: Record) -> str:

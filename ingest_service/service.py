@@ -26,7 +26,7 @@ class IngestService:
     def __init__(self, settings: IngestSettings, on_commit: CommitHook | None = None) -> None:
         self.settings = settings
         self.on_commit = on_commit
-        self.metrics = Metrics()
+        self.metrics = Metrics(mqtt_connected=self.mqtt_connected)
         self.http_port: int | None = None
         self._stop = asyncio.Event()
         self._writer: StoreWriter | None = None
@@ -108,11 +108,14 @@ class IngestService:
             "ingest stopped messages=%d points=%d", self.metrics.messages_in, self.metrics.points_written
         )
 
+    def mqtt_connected(self) -> bool:
+        """The MQTT connection's live state (see ``MqttConnection.link_up``)."""
+        return self._conn is not None and self._conn.link_up
+
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Healthy while the MQTT session is up, its subscriptions granted and the last write done."""
         m = self.metrics
-        connected = self._conn is not None and self._conn.is_connected
-        m.mqtt_connected = connected
+        connected = self.mqtt_connected()
         age = time.time() - m.last_write_unix if m.last_write_unix else None
         detail: dict[str, Any] = {
             "mqtt_connected": connected,

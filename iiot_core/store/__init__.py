@@ -36,6 +36,7 @@ from iiot_core.store.base import (
     StoreReader,
     StoreRejected,
     StoreWriter,
+    is_outage,
 )
 from iiot_core.store.registry import READERS, WRITERS, open_reader, open_writer
 from iiot_core.store.url import StoreUrl, parse_store_url
@@ -55,6 +56,7 @@ __all__ = [
     "StoreRejected",
     "StoreUrl",
     "StoreWriter",
+    "is_outage",
     "open_reader",
     "open_writer",
     "parse_store_url",

@@ -23,6 +23,19 @@ class StoreRejected(StoreError):
     """The store refused the data itself (type conflict, bad line, too large); retrying is futile."""
 
 
+def is_outage(exc: BaseException) -> bool:
+    """True if ``exc`` says the store is down or unreachable, so the same batch is retried.
+
+    Anything else a writer raises is about the data: a refusal (StoreRejected) or an error
+    nobody foresaw (say ``OverflowError`` while binding a value). Retrying those would stop
+    ingest on one message, so ingest splits the batch and dead-letters what fails alone.
+    Raw ``OSError`` and ``TimeoutError`` count as outages: a writer that forgot to wrap a
+    connection error must not dead-letter a whole batch."""
+    if isinstance(exc, StoreRejected):
+        return False
+    return isinstance(exc, StoreError | OSError | TimeoutError)
+
+
 @dataclass(frozen=True, slots=True)
 class SeriesKey:
     """One stored series: measurement, asset path and field (the point name)."""

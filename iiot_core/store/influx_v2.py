@@ -33,8 +33,10 @@ class InfluxV2Writer:
         from influxdb_client import InfluxDBClient, WritePrecision
         from influxdb_client.client.write_api import SYNCHRONOUS
         from influxdb_client.rest import ApiException
+        from urllib3.exceptions import HTTPError
 
         self._api_exception: type[ApiException] = ApiException
+        self._transport_errors: tuple[type[Exception], ...] = (HTTPError, OSError)
         self._precision_ms: Any = WritePrecision.MS  # typed as str by the client
         self.url = url
         self.timeout_s = timeout_s
@@ -97,7 +99,9 @@ class InfluxV2Writer:
             raise StoreError(f"{self.description}: {exc.status} {exc.reason}") from exc
         except TimeoutError:
             raise StoreError(f"{self.description}: no answer within {self.timeout_s:.0f} s") from None
-        except Exception as exc:  # urllib3 connection errors and the like
+        except self._transport_errors as exc:
+            # Connection errors only: anything else is about this body and must not be
+            # retried forever (ingest isolates the message at fault instead).
             raise StoreError(f"{self.description}: {exc}") from exc
         return n
 

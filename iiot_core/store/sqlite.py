@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from iiot_core.errors import StoreError
 from iiot_core.model import Quality
-from iiot_core.store.base import Record
+from iiot_core.store.base import Record, StoreRejected
 from iiot_core.store.url import StoreUrl
 
 T = TypeVar("T")
@@ -48,6 +48,10 @@ _ROWS_PER_INSERT = 200
 _INSERT = "INSERT OR REPLACE INTO samples (series_id, ts, value, quality, seq) VALUES "
 _GOOD = Quality.GOOD
 SeriesTuple = tuple[str, str, str, str, str, str]
+# Errors about the values themselves (an int beyond 64 bits, a constraint, a string too big):
+# the same rows fail again, so they are refused, not retried. Every other sqlite3 error
+# (locked, disk full, I/O, corrupt file) is about the store and is retried.
+_DATA_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError, OverflowError)
 
 
 class SqliteBase:
@@ -92,6 +96,8 @@ class SqliteBase:
         try:
             async with asyncio.timeout(self.timeout_s + 5):
                 return await loop.run_in_executor(self._executor, call)
+        except _DATA_ERRORS as exc:
+            raise StoreRejected(f"{self.description}: data refused: {type(exc).__name__}: {exc}") from exc
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"{self.description}: {exc}") from exc
         except TimeoutError:

@@ -51,6 +51,9 @@ BAD: list[tuple[str, bytes, str]] = [
     (T, b'{"note": "a \\"NaN\\" and -Infinity", oops}', "malformed_json"),
     (T, bad_point("NaNo"), "malformed_json"),
     (T, bad_point("xInfinity"), "malformed_json"),
+    # Wider than the stores' signed 64-bit integers: refused alike whatever the store.
+    (T, raw(seq=2**63), "schema"),
+    (T, raw(ts=-(2**63) - 1), "schema"),
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from iiot_core.errors import StoreError
 from iiot_core.model import Quality
-from iiot_core.store import StoreRejected, open_reader, open_writer
+from iiot_core.store import Selector, StoreRejected, open_reader, open_writer
 from iiot_core.store.influx_v1 import raise_for_write
 from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.servers import Influxd, VictoriaMetrics, free_port
@@ -159,6 +159,20 @@ async def test_sqlite_bad_path_is_reported(tmp_path: Path) -> None:
     reader = open_reader(f"sqlite:///{tmp_path}/missing.db")
     with pytest.raises(StoreError):
         await reader.check()
+    await reader.close()
+
+
+async def test_sqlite_refuses_an_int_beyond_64_bits_and_keeps_writing(tmp_path: Path) -> None:
+    """A value SQLite cannot bind fails again on every retry: a refusal, not an outage."""
+    writer = open_writer(f"sqlite:///{tmp_path}/zcf.db")
+    await writer.check()
+    t0 = now_ms()
+    with pytest.raises(StoreRejected, match="OverflowError"):
+        await writer.write([("telemetry", make_msg("m1", 2**63, t0))])
+    assert await writer.write([("telemetry", make_msg("m1", 2**63 - 1, t0))]) == 2
+    await writer.close()
+    reader = open_reader(f"sqlite:///{tmp_path}/zcf.db")
+    assert {v.key.field for v in await reader.latest(Selector(device="m1"))} == {"p_kw", "e_kwh"}
     await reader.close()
 
 
