@@ -55,7 +55,7 @@ class DemoProcess:
 def running_demo(data_dir: Path) -> Iterator[DemoProcess]:
     """Start ``zcf demo`` (console refresh every second); kill it if the test did not stop it."""
     http, mqtt = free_port(), free_port()
-    cmd = [sys.executable, "-m", "iiot_core.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
+    cmd = [sys.executable, "-m", "zcf.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
     cmd += ["--data-dir", str(data_dir), "--refresh", "1"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from iiot_core.cli import ROLES
+from zcf.cli import ROLES
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 # Secrets the operator creates on the host (documented in deploy/README.md), never shipped.

@@ -50,7 +50,7 @@ def test_demo_refuses_to_start_when_a_port_is_taken(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", mqtt))
         taken.listen()
-        cmd = [sys.executable, "-m", "iiot_core.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
+        cmd = [sys.executable, "-m", "zcf.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
         done = subprocess.run(
             [*cmd, "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=30, check=False
         )

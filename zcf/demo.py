@@ -25,10 +25,10 @@ from urllib.parse import urlsplit
 
 from iiot_core import logs, topics
 from iiot_core.config_loader import read_toml
-from iiot_core.demo_monitor import DemoMonitor
-from iiot_core.embedded_broker import EmbeddedBroker
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
+from zcf.demo_monitor import DemoMonitor
+from zcf.embedded_broker import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ class Demo:
         self.env["ZCF_MQTT_URL"] = mqtt_url
         store = os.environ.get("ZCF_STORE_URL") or f"sqlite:///{(self.args.data_dir / 'zcf.db').resolve()}"
         for name, cmd in _roles(self.args, store):
-            self._spawn(name, [sys.executable, "-m", "iiot_core.cli", *cmd])
+            self._spawn(name, [sys.executable, "-m", "zcf.cli", *cmd])
             if name == "sim":
                 # The edge agent would only log connection errors until the simulated devices listen.
                 for port in _device_ports(self.args.examples / "edge.toml"):
