@@ -6,6 +6,7 @@ from pathlib import Path
 
 import yaml
 
+import zcf.demo
 from zcf.cli import ROLES
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
@@ -37,3 +38,11 @@ def test_systemd_units_start_real_roles() -> None:
         exec_line = next(li for li in unit.read_text().splitlines() if li.startswith("ExecStart="))
         role = exec_line.split("/zcf ")[1].split()[0]
         assert role in ROLES and unit.stem == f"zcf-{role}"
+
+
+def test_the_package_ships_the_deploy_examples_themselves() -> None:
+    # One copy in git: the package's examples folder is a link to deploy/examples.
+    shipped = Path(zcf.demo.__file__).parent / "examples"
+    assert shipped.is_symlink() and shipped.resolve() == DEPLOY / "examples"
+    assert zcf.demo.EXAMPLES.resolve() == DEPLOY / "examples"
+    assert {p.name for p in (DEPLOY / "examples").glob("*.toml")} == {"edge.toml", "plant.toml"}

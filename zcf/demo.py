@@ -33,7 +33,9 @@ from zcf.embedded_broker import EmbeddedBroker
 log = logging.getLogger(__name__)
 
 DEMO_MQTT_PORT = 11883
-EXAMPLES = Path(__file__).resolve().parent.parent / "deploy" / "examples"
+# Shipped inside the package (in the repository a link to deploy/examples), so that the demo
+# also runs from an installed wheel, away from any source tree.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -43,7 +45,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="state, store and logs")
     p.add_argument("--mqtt-port", type=int, default=DEMO_MQTT_PORT, help="local broker port")
-    p.add_argument("--examples", type=Path, default=EXAMPLES, help="folder with edge.toml, plant.toml")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        default=EXAMPLES,
+        help="folder with edge.toml, plant.toml (default %(default)s)",
+    )
     p.add_argument("--refresh", type=float, default=3.0, help="console refresh interval, s")
     return p.parse_args(argv)
 
