@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import yaml
@@ -46,3 +47,13 @@ def test_the_package_ships_the_deploy_examples_themselves() -> None:
     assert shipped.is_symlink() and shipped.resolve() == DEPLOY / "examples"
     assert zcf.demo.EXAMPLES.resolve() == DEPLOY / "examples"
     assert {p.name for p in (DEPLOY / "examples").glob("*.toml")} == {"edge.toml", "plant.toml"}
+
+
+def test_the_image_installs_the_extras_of_the_roles_compose_runs() -> None:
+    arg = next(li for li in (DEPLOY / "Dockerfile").read_text().splitlines() if li.startswith("ARG EXTRAS="))
+    extras = set(arg.removeprefix("ARG EXTRAS=").split(","))
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text())["project"]
+    assert extras <= set(project["optional-dependencies"]), arg
+    services = yaml.safe_load((DEPLOY / "compose.yaml").read_text())["services"]
+    roles = {svc["command"][1] for svc in services.values() if "build" in svc}
+    assert roles <= extras, f"Dockerfile {arg} lacks the extras of {sorted(roles - extras)}"
