@@ -1,7 +1,7 @@
 # Two commands on a fresh machine: `make demo` and `make test`.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-PACKAGES := iiot_core edge_agent ingest_service carbon_engine simulators
+PACKAGES := iiot_core zcf edge_agent ingest_service carbon_engine simulators
 PORT ?= 8080
 SPEED ?= 1
 ASSETS := carbon_engine/api/static/vendor/uPlot.esm.js

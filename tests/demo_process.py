@@ -52,15 +52,33 @@ class DemoProcess:
 
 
 @contextmanager
-def running_demo(data_dir: Path) -> Iterator[DemoProcess]:
-    """Start ``zcf demo`` (console refresh every second); kill it if the test did not stop it."""
+def running_demo(data_dir: Path, zcf: list[str] | None = None) -> Iterator[DemoProcess]:
+    """Start ``zcf demo`` (console refresh every second); kill it if the test did not stop it.
+
+    ``zcf`` is the command that runs the CLI, default this interpreter's ``-m zcf.cli``; an
+    installed ``zcf`` runs in ``data_dir``, away from the source tree it could import from.
+    """
     http, mqtt = free_port(), free_port()
-    cmd = [sys.executable, "-m", "iiot_core.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
+    cmd = [*(zcf or [sys.executable, "-m", "zcf.cli"]), "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
     cmd += ["--data-dir", str(data_dir), "--refresh", "1"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    cwd = data_dir if zcf else None
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=cwd)
     try:
         yield DemoProcess(proc, http, mqtt)
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+def processes_mentioning(text: str) -> list[str]:
+    """Command lines of running processes that contain ``text`` (the demo's roles name its data dir)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # the process ended while we looked
+        if text in args:
+            found.append(args)
+    return found

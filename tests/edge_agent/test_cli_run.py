@@ -35,7 +35,7 @@ async def test_cli_runs_and_stops_cleanly(broker: Mosquitto, collector: Collecto
         config = _example_at(plant, tmp_path)
         env = {**os.environ, "ZCF_MQTT_URL": broker.url}
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "iiot_core.cli", "edge", "--config", str(config),
+            sys.executable, "-m", "zcf.cli", "edge", "--config", str(config),
             "--data-dir", str(tmp_path / "data"),
             env=env, cwd=ROOT,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from edge_agent import config
-from iiot_core import cli
 from iiot_core.errors import ConfigError
 from tests.edge_agent.conftest import EXAMPLE
+from zcf import cli
 
 HEAD = """
 [agent]
@@ -120,7 +120,7 @@ def test_cli_refuses_bad_config(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_cli_subprocess_no_traceback(tmp_path: Path) -> None:
     path = _write(tmp_path, {"kind": "modbus_udp"})
     proc = subprocess.run(
-        [sys.executable, "-m", "iiot_core.cli", "edge", "--config", str(path)],
+        [sys.executable, "-m", "zcf.cli", "edge", "--config", str(path)],
         capture_output=True, text=True, timeout=30, cwd=Path(__file__).resolve().parents[2],
     )  # fmt: skip
     assert proc.returncode == 2

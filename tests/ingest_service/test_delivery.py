@@ -69,7 +69,7 @@ def start_ingest(broker: Mosquitto, db: Path, tmp: Path, *extra: str) -> subproc
     env = {**os.environ, "ZCF_MQTT_URL": broker.url, "PYTHONPATH": str(REPO)}
     args = ["--store", f"sqlite:///{db}", "--client-id", "kill-ingest", "--http-port", "-1"]
     log = (tmp / "ingest.log").open("ab")
-    cmd = [sys.executable, "-m", "iiot_core.cli", "ingest", *args, *extra]
+    cmd = [sys.executable, "-m", "zcf.cli", "ingest", *args, *extra]
     return subprocess.Popen(cmd, env=env, cwd=tmp, stdout=log, stderr=log)
 
 

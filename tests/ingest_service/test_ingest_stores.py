@@ -84,7 +84,7 @@ def test_cli_refuses_a_bad_share_group(capsys: pytest.CaptureFixture[str]) -> No
 def test_zcf_ingest_help_runs_through_the_console_router() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run(
-        [sys.executable, "-m", "iiot_core.cli", "ingest", "--help"],
+        [sys.executable, "-m", "zcf.cli", "ingest", "--help"],
         env=env,
         capture_output=True,
         text=True,

@@ -80,7 +80,7 @@ async def test_scheduled_faults_play_in_simulated_time() -> None:
 def test_zcf_sim_process_serves_and_stops_on_sigterm() -> None:
     names = ["modbus-meters", "modbus-pv", "modbus-line2", "line1-plc", "line2-plc"]
     ports = {n: free_port() for n in names}
-    args = [sys.executable, "-m", "iiot_core.cli", "sim", "--speed", "10", "--seed", "3"]
+    args = [sys.executable, "-m", "zcf.cli", "sim", "--speed", "10", "--seed", "3"]
     args += [a for n, p in ports.items() for a in ("--port", f"{n}={p}")]
     args += ["--fault", "line2-meter:counter-wrap:at=60"]
     env = {**os.environ, "ZCF_LOG_LEVEL": "INFO"}

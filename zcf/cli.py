@@ -1,7 +1,7 @@
 """The ``zcf`` console script: one subcommand per role, each loaded only when asked for.
 
-The registry is an explicit table of module paths, so that the core never imports a
-service package at import time and each role starts only what it needs.
+The registry is an explicit table of module paths: each role imports only its own package
+(and so needs only its own extra installed), and nothing starts at import time.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ ROLES: dict[str, tuple[str, str]] = {
     "edge": ("edge_agent.cli", "run an edge agent: poll devices, publish telemetry over MQTT"),
     "ingest": ("ingest_service.cli", "store the MQTT telemetry in InfluxDB or the embedded store"),
     "engine": ("carbon_engine.cli", "compute live emissions, intensity and alerts; serve the API"),
-    "demo": ("iiot_core.demo", "run the whole plant and product on embedded defaults"),
-    "check": ("iiot_core.check", "validate a config file and print every fault"),
+    "demo": ("zcf.demo", "run the whole plant and product on embedded defaults"),
+    "check": ("zcf.check", "validate a config file and print every fault"),
 }
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 from iiot_core.config_loader import read_toml
 from iiot_core.errors import ConfigError
 
-# Which role's checker a file belongs to, told by its top-level tables.
-CHECKERS: dict[str, str] = {
-    "devices": "edge_agent.config",
-    "site": "carbon_engine.config",
+# Which role's checker a file belongs to, told by its top-level tables, and the extra it needs.
+CHECKERS: dict[str, tuple[str, str]] = {
+    "devices": ("edge_agent.config", "edge"),
+    "site": ("carbon_engine.config", "engine"),
 }
 
 
@@ -23,9 +23,14 @@ def check_file(path: Path) -> list[str]:
         data = read_toml(path)
     except ConfigError as exc:
         return exc.problems
-    for key, module in CHECKERS.items():
+    for key, (module, extra) in CHECKERS.items():
         if key in data:
-            problems: list[str] = importlib.import_module(module).check(path)
+            try:
+                checker = importlib.import_module(module)
+            except ModuleNotFoundError as exc:
+                # A gateway with `zcf[edge]` only has no checker for the engine's plant file.
+                return [f"{path}: [{key}]: checking this file needs `pip install 'zcf[{extra}]'` ({exc})"]
+            problems: list[str] = checker.check(path)
             return problems
     kinds = " or ".join(f"[{k}]" for k in CHECKERS)
     return [f"{path}: (top level): not a known config: expected {kinds}"]

@@ -9,23 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo_process import running_demo
+from tests.demo_process import processes_mentioning, running_demo
 from tests.servers import free_port
 
 DEVICES = ("main-meter", "line1-meter", "line2-meter", "pv-inverter", "line1-plc", "line2-plc")
-
-
-def _processes_mentioning(text: str) -> list[str]:
-    """Command lines of running processes that contain ``text`` (the demo's roles name its data dir)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            args = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue  # the process ended while we looked
-        if text in args:
-            found.append(args)
-    return found
 
 
 @pytest.mark.timeout(90)
@@ -40,7 +27,7 @@ def test_demo_runs_the_whole_plant_and_stops_cleanly(tmp_path: Path) -> None:
     for device in DEVICES:
         assert f"  {device} " in out, f"{device} never shown:\n{out[-3000:]}"
     assert "first live carbon numbers after" in out
-    assert not _processes_mentioning(str(tmp_path)), "a role outlived the demo"
+    assert not processes_mentioning(str(tmp_path)), "a role outlived the demo"
     # The store received the telemetry through ingest.
     assert (tmp_path / "zcf.db").stat().st_size > 0
 
@@ -50,7 +37,7 @@ def test_demo_refuses_to_start_when_a_port_is_taken(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", mqtt))
         taken.listen()
-        cmd = [sys.executable, "-m", "iiot_core.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
+        cmd = [sys.executable, "-m", "zcf.cli", "demo", "--port", str(http), "--mqtt-port", str(mqtt)]
         done = subprocess.run(
             [*cmd, "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=30, check=False
         )

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from iiot_core.embedded_broker import EmbeddedBroker
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.servers import free_port
+from zcf.embedded_broker import EmbeddedBroker
 
 
 async def test_embedded_broker_delivers_qos1_and_retained() -> None:

@@ -25,15 +25,17 @@ from urllib.parse import urlsplit
 
 from iiot_core import logs, topics
 from iiot_core.config_loader import read_toml
-from iiot_core.demo_monitor import DemoMonitor
-from iiot_core.embedded_broker import EmbeddedBroker
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
+from zcf.demo_monitor import DemoMonitor
+from zcf.embedded_broker import EmbeddedBroker
 
 log = logging.getLogger(__name__)
 
 DEMO_MQTT_PORT = 11883
-EXAMPLES = Path(__file__).resolve().parent.parent / "deploy" / "examples"
+# Shipped inside the package (in the repository a link to deploy/examples), so that the demo
+# also runs from an installed wheel, away from any source tree.
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -43,7 +45,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1, help="scenario seed (default 1)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="state, store and logs")
     p.add_argument("--mqtt-port", type=int, default=DEMO_MQTT_PORT, help="local broker port")
-    p.add_argument("--examples", type=Path, default=EXAMPLES, help="folder with edge.toml, plant.toml")
+    p.add_argument(
+        "--examples",
+        type=Path,
+        default=EXAMPLES,
+        help="folder with edge.toml, plant.toml (default %(default)s)",
+    )
     p.add_argument("--refresh", type=float, default=3.0, help="console refresh interval, s")
     return p.parse_args(argv)
 
@@ -114,7 +121,7 @@ class Demo:
         self.env["ZCF_MQTT_URL"] = mqtt_url
         store = os.environ.get("ZCF_STORE_URL") or f"sqlite:///{(self.args.data_dir / 'zcf.db').resolve()}"
         for name, cmd in _roles(self.args, store):
-            self._spawn(name, [sys.executable, "-m", "iiot_core.cli", *cmd])
+            self._spawn(name, [sys.executable, "-m", "zcf.cli", *cmd])
             if name == "sim":
                 # The edge agent would only log connection errors until the simulated devices listen.
                 for port in _device_ports(self.args.examples / "edge.toml"):
