@@ -66,7 +66,8 @@ async def test_engine_killed_twice_matches_its_twin(tmp_path: Path) -> None:
                 ]
                 await asyncio.wait_for(asyncio.gather(*futs), 10)
                 if step in kills:
-                    await asyncio.sleep(0.05)
+                    # Kill with acknowledged messages that only the journal holds.
+                    await _until(lambda: _journalled(victim.data / "engine") > 0, 2)
                     victim.kill()
                     restart_at = time.monotonic() + 3.0
                 if victim.proc is None and time.monotonic() >= restart_at:
@@ -92,6 +93,12 @@ async def test_engine_killed_twice_matches_its_twin(tmp_path: Path) -> None:
     assert worst <= 1e-9, [(k, a[k], b[k]) for k in a if rel_diff(a[k], b[k]) > 1e-9][:3]
     assert not seen_b.republished_unchanged(), seen_b.republished_unchanged()[:5]
     assert not seen_a.republished_unchanged()
+
+
+def _journalled(engine_dir: Path) -> int:
+    """Bytes in the newest journal file (the one the last snapshot started)."""
+    files = sorted(engine_dir.glob("journal-*.bin"))
+    return files[-1].stat().st_size if files else 0
 
 
 def _complete(seen: Results, until: int) -> bool:
