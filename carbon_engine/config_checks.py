@@ -5,39 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
+from carbon_engine.node_paths import in_subtree, node_paths, relative_node
 from carbon_engine.units import ALL_POINTS, allowed_units, unit_scale
 from iiot_core import topics
 
 if TYPE_CHECKING:
     from carbon_engine.config import MeterCfg, PlantCfg
-
-UNASSIGNED = "_unassigned"
-
-
-def node_paths(cfg: PlantCfg) -> set[str]:
-    """Relative node paths: "" (site), areas, area/line, _unassigned and node/meter."""
-    paths = {"", UNASSIGNED}
-    for area in cfg.areas:
-        paths.add(area.id)
-        paths.update(f"{area.id}/{line.id}" for line in area.lines)
-    paths.update(_meter_path(m.node, m.id) for m in cfg.meters)
-    return paths
-
-
-def _meter_path(node: str, meter_id: str) -> str:
-    return f"{node}/{meter_id}" if node else meter_id
-
-
-def in_subtree(rel: str, root: str) -> bool:
-    """Whether the relative node path ``rel`` is ``root`` or under it ("" is the site)."""
-    return root == "" or rel == root or rel.startswith(root + "/")
-
-
-def relative_node(site: str, node: str) -> str:
-    """Accept a node as a full path (``site/area``) or relative to the site."""
-    if node == site:
-        return ""
-    return node[len(site) + 1 :] if node.startswith(site + "/") else node
 
 
 def cross_check(cfg: PlantCfg) -> list[str]:

@@ -1,7 +1,9 @@
 """The streaming computation: samples -> intervals -> minute pieces -> windows -> results.
 
-Per-sample Python only routes a point name to a channel index; everything after a batch is
-assembled runs in numpy. ``advance(now)`` moves the watermark and emits due windows.
+One way in for messages, ``ingest_many`` (routed in C-level passes, ``routing.py``), and one
+for arrays, ``ingest_arrays``; everything after routing runs in numpy. ``advance_windows(now)``
+moves the watermark and emits due windows. ``to_state``/``from_state`` carry the state across a
+restart. Not thread-safe: ``Engine`` owns one and serialises access.
 """
 
 from __future__ import annotations
@@ -10,18 +12,20 @@ import logging
 from collections import OrderedDict
 from collections.abc import Sequence
 from operator import attrgetter
+from typing import Any
 
 import numpy as np
 
 from carbon_engine.accounting import Accountant, contract_rates
-from carbon_engine.batch import USABLE, Routed, by_device, route_batch
 from carbon_engine.config import PlantCfg
 from carbon_engine.energy import split_minutes
 from carbon_engine.factors import FactorLibrary
 from carbon_engine.meters import Intervals, MeterState
 from carbon_engine.results import ResultHistory, WindowResult, to_results
+from carbon_engine.routing import Routed, by_device, route_batch
 from carbon_engine.topology import Topology, build
 from carbon_engine.windows import SIZES_MS, Acc, Calendar, WindowStore
+from iiot_core.errors import ConfigError
 from iiot_core.model import Telemetry
 
 log = logging.getLogger(__name__)
@@ -58,10 +62,7 @@ class EngineCore:
         self.now_ms = 0
         self.last_arrival_ms = 0
         self.stats: dict[str, int] = {"samples": 0, "unrouted": 0, "bad_quality": 0, "other_site": 0}
-        self._buf_c: list[int] = []
-        self._buf_t: list[int] = []
-        self._buf_v: list[float] = []
-        # Batches from ingest_many wait as arrays, in arrival order after the lists sealed before them.
+        # Batches from ingest_many wait as arrays, in arrival order, until the next flush.
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._chunked = 0
         self._fresh = False
@@ -70,29 +71,10 @@ class EngineCore:
 
     # -- feeding ------------------------------------------------------------------------------
 
-    def ingest(self, msg: Telemetry, now_ms: int | None = None) -> None:
-        """Route one device message's points to channels (buffered until the next flush)."""
-        if msg.site != self.topo.site:
-            self.stats["other_site"] += 1
-            return
-        route = self.topo.route
-        for p in msg.points:
-            idx = route.get((msg.device, p.name))
-            if idx is None:
-                self.stats["unrouted"] += 1
-                continue
-            if p.quality not in USABLE:
-                self.stats["bad_quality"] += 1
-                continue
-            self._buf_c.append(idx)
-            self._buf_t.append(p.ts)
-            self._buf_v.append(p.value)
-        self._arrived(now_ms)
-        if len(self._buf_c) + self._chunked >= MAX_BUFFER:
-            self.flush()
-
     def ingest_many(self, msgs: Sequence[Telemetry], now_ms: int | None = None) -> Sequence[Telemetry]:
-        """Same as ``ingest`` on each message in turn, routed in C-level passes; returns this site's."""
+        """Route the points of ``msgs`` (in order) to channels, buffered until the next flush.
+
+        Returns the messages of this site."""
         site = self.topo.site
         if list(map(_SITE, msgs)).count(site) != len(msgs):
             mine = [m for m in msgs if m.site == site]
@@ -108,8 +90,7 @@ class EngineCore:
         return msgs
 
     def _buffer(self, r: Routed) -> None:
-        """Append to the buffer, flushing after the same messages as ``ingest`` would."""
-        self._seal()
+        """Append to the buffer; a flush at ``MAX_BUFFER`` comes after the same message in any batching."""
         room, n = MAX_BUFFER - self._chunked, len(r.chan)
         if n < room:
             self._add(r.chan, r.ts, r.value)
@@ -129,15 +110,6 @@ class EngineCore:
             self._chunks.append((chan, ts, val))
             self._chunked += len(chan)
 
-    def _seal(self) -> None:
-        """Turn the samples of single messages into a chunk (keeps the arrival order)."""
-        if self._buf_c:
-            chan = np.array(self._buf_c, dtype=np.int64)
-            ts = np.array(self._buf_t, dtype=np.int64)
-            val = np.array(self._buf_v, dtype=np.float64)
-            self._buf_c, self._buf_t, self._buf_v = [], [], []
-            self._add(chan, ts, val)
-
     def ingest_arrays(self, chan: np.ndarray, ts: np.ndarray, value: np.ndarray) -> None:
         """Batch ingest: channel indices, source timestamps (ms) and raw values of the points."""
         self.flush()
@@ -152,7 +124,6 @@ class EngineCore:
             self.last_arrival_ms = now_ms
 
     def flush(self) -> None:
-        self._seal()
         if not self._chunks:
             return
         parts, self._chunks, self._chunked = self._chunks, [], 0
@@ -289,6 +260,43 @@ class EngineCore:
     def results(self, node: str | None = None, size: str | None = None) -> list[WindowResult]:
         """Published results kept in memory (latest revision of each window)."""
         return self.history.get(node, size)
+
+    # -- state across restarts ----------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """Counter baselines, open windows and clocks as a JSON-ready dict (after a flush)."""
+        self.flush()
+        w = self.windows
+        return {
+            "channels": [c.id for c in self.topo.channels],
+            "max_ts": self.max_ts,
+            "min_ts": self.min_ts,
+            "now_ms": self.now_ms,
+            "last_arrival_ms": self.now_ms if self._fresh else self.last_arrival_ms,
+            "watermark": w.watermark,
+            "dropped": w.dropped,
+            "meters": self.meters.dump(),
+            "windows": [a.dump() for size in w.sizes for a in w.open[size].values()],
+            "stats": self.stats,
+        }
+
+    def from_state(self, data: dict[str, Any]) -> None:
+        """Load ``to_state`` output into this fresh core; ConfigError if the plant's channels changed."""
+        if data.get("channels") != [c.id for c in self.topo.channels]:
+            raise ConfigError(["engine snapshot: the plant's meters changed since it was written"])
+        self.max_ts = int(data["max_ts"])
+        self.min_ts = int(data.get("min_ts", data["max_ts"]))
+        self.now_ms = int(data["now_ms"])
+        self.last_arrival_ms = int(data["last_arrival_ms"])
+        w = self.windows
+        w.watermark = int(data["watermark"])
+        w.dropped.update(data.get("dropped", {}))
+        self.meters.load(data["meters"])
+        for raw in data["windows"]:
+            acc = Acc.load(raw)
+            if acc.size in w.open:
+                w.open[acc.size][acc.start] = acc
+        self.stats.update(data.get("stats", {}))
 
 
 __all__ = ["SIZES_MS", "EngineCore"]

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
+from operator import attrgetter
+
+import numpy as np
 
 from carbon_engine.view import DeviceView
 from iiot_core.model import DeviceStatus, Point, Quality, Telemetry
 
 _RANK = {Quality.GOOD: 0, Quality.ESTIMATED: 1, Quality.STALE: 2, Quality.BAD: 3}
+_DEVICE = attrgetter("device")
+_TS = attrgetter("ts")
+_SEEN = attrgetter("last_seen")
+_STATE = attrgetter("state")
 
 
 @dataclass(slots=True)
@@ -52,18 +59,30 @@ class DeviceTracker:
         set_all(map(self.info.__getitem__, self._pending), "last_arrival", repeat(now_ms))
         self._pending.clear()
 
-    def telemetry(self, msg: Telemetry, now_ms: int | None) -> None:
-        info = self.info.get(msg.device)
-        if info is None:
-            info = self.info[msg.device] = DeviceInfo("")  # the path comes from last_msg
-        info.last_msg = msg
-        info.last_seen = max(info.last_seen or 0, msg.ts)
+    def telemetry_many(self, msgs: Sequence[Telemetry], now_ms: int | None) -> None:
+        """Telemetry of one site in arrival order: one update per device, as if each came in turn.
+
+        The last message of a device sets path and quality; last_seen is the newest of all. Fields
+        are set in C-level ``map(setattr, ...)`` passes; bytecode runs per device only when a
+        device is new or leaves the ``unknown`` state.
+        """
+        devs = list(map(_DEVICE, msgs))
+        last = dict(zip(devs, msgs, strict=True))
+        if not last.keys() <= self.info.keys():
+            for name in last:
+                self.info.setdefault(name, DeviceInfo(""))  # the path comes from last_msg
+        infos = list(map(self.info.__getitem__, last))
+        set_all(infos, "last_msg", last.values())
+        set_all(infos, "last_seen", _seen(infos, devs, last, msgs))
         if now_ms is None:
-            self._pending.add(msg.device)
+            self._pending.update(last)
         else:
-            info.last_arrival = now_ms
-        if info.state == "unknown":
-            info.state = "online"
+            set_all(infos, "last_arrival", repeat(now_ms))
+        states = list(map(_STATE, infos))
+        if states.count("online") != len(states):
+            for info in infos:
+                if info.state == "unknown":
+                    info.state = "online"
 
     def status(self, name: str, path: str, st: DeviceStatus) -> None:
         """A retained status message of a device or (``name`` = ``agent:X``) an edge agent."""
@@ -117,3 +136,22 @@ def set_all(objs: Iterable[object], attr: str, values: Iterable[object]) -> None
 
 def _int(v: object) -> int | None:
     return int(v) if isinstance(v, int | float) else None
+
+
+def _seen(
+    infos: list[DeviceInfo], devs: list[str], last: dict[str, Telemetry], msgs: Sequence[Telemetry]
+) -> list[int]:
+    """Each device's last_seen moved up to its newest message of the batch."""
+    prev = list(map(_SEEN, infos))
+    if None in prev:
+        prev = [p or 0 for p in prev]
+    ts = np.fromiter(map(_TS, msgs), dtype=np.int64, count=len(msgs))
+    if len(last) == len(devs):  # one message per device, in the order of ``last``
+        top = ts
+    else:
+        index = dict(zip(last, range(len(last)), strict=True))
+        code = np.fromiter(map(index.__getitem__, devs), dtype=np.int64, count=len(devs))
+        top = np.full(len(last), np.iinfo(np.int64).min, dtype=np.int64)
+        np.maximum.at(top, code, ts)
+    seen: list[int] = np.maximum(top, np.array(prev, dtype=np.int64)).tolist()
+    return seen

@@ -12,6 +12,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -19,12 +20,12 @@ from carbon_engine import snapshot
 from carbon_engine.alerts import AlertBook, alert_payload
 from carbon_engine.config import PlantCfg, factor_file, load_plant
 from carbon_engine.core import EngineCore
+from carbon_engine.devices import DeviceTracker
 from carbon_engine.factors import FactorLibrary, load_library
 from carbon_engine.journal import Journal, Mark
 from carbon_engine.publication import Publications
 from carbon_engine.results import Outbound, WindowResult, device_name, to_message
 from carbon_engine.rules import RuleEngine
-from carbon_engine.tracking import BatchTracker
 from carbon_engine.view import (
     AlertState,
     AlertView,
@@ -36,20 +37,29 @@ from carbon_engine.view import (
     Severity,
 )
 from iiot_core import topics
+from iiot_core.errors import ConfigError
 from iiot_core.model import DeviceStatus, Telemetry
 
 log = logging.getLogger(__name__)
 
 EVENT_QUEUE = 256
+STATE_VERSION = 1
 SNAPSHOT_FILE = "engine-state.json"
 ALERTS_FILE = "alerts.json"
 
 
-class Engine(EngineCore):
-    """``Engine(plant, library, data_dir=None)``; ``Engine.from_file(path)`` loads both."""
+class Engine:
+    """``Engine(plant, library, data_dir=None)``; ``Engine.from_file(path)`` loads both.
+
+    Owns the streaming ``core`` and everything around it; every public method takes the lock.
+    """
 
     def __init__(self, plant: PlantCfg, library: FactorLibrary, data_dir: Path | None = None) -> None:
-        super().__init__(plant, library)
+        self.core = EngineCore(plant, library)
+        self.plant = plant
+        self.library = library
+        self.topo = self.core.topo
+        self.stats = self.core.stats
         self.site = plant.site.id
         self.data_dir = data_dir
         self.book = AlertBook(data_dir / ALERTS_FILE if data_dir is not None else None)
@@ -57,11 +67,11 @@ class Engine(EngineCore):
         expected = {}
         for m in plant.meters:
             expected[m.device] = f"{self.site}/{m.node}" if m.node else self.site
-        self.tracker = BatchTracker(self.site, expected)
+        self.tracker = DeviceTracker(self.site, expected)
         self.pending_alerts: list[AlertView] = []
         self.started_ms: int | None = None
         self.stopped_ms: int | None = None  # engine clock of a restored snapshot, until the first tick
-        self.pub = Publications(self.windows)
+        self.pub = Publications(self.core.windows)
         # Unacknowledged messages of the service, as saved in the snapshot; taken back at start.
         self.restored_outbox: list[Outbound] = []
         self.journal: Journal | None = None
@@ -89,22 +99,38 @@ class Engine(EngineCore):
     # -- feeding ------------------------------------------------------------------------------
 
     def ingest(self, msg: Telemetry, now_ms: int | None = None) -> None:
-        with self.lock:
-            super().ingest(msg, now_ms)
-            if msg.site == self.site:
-                self.tracker.telemetry(msg, now_ms)
+        """One message: ``ingest_many`` of one."""
+        self.ingest_many((msg,), now_ms)
 
     def ingest_many(self, msgs: Sequence[Telemetry], now_ms: int | None = None) -> Sequence[Telemetry]:
-        """``ingest`` of every message in order, with one routing pass and one tracker update per device."""
+        """Messages in arrival order: one routing pass, one tracker update per device; returns this site's."""
         with self.lock:
-            mine = super().ingest_many(msgs, now_ms)
+            mine = self.core.ingest_many(msgs, now_ms)
             if mine:
                 self.tracker.telemetry_many(mine, now_ms)
             return mine
 
     def ingest_arrays(self, chan: np.ndarray, ts: np.ndarray, value: np.ndarray) -> None:
+        """Samples already routed: channel indices, source timestamps (ms) and raw values."""
         with self.lock:
-            super().ingest_arrays(chan, ts, value)
+            self.core.ingest_arrays(chan, ts, value)
+
+    def flush(self) -> None:
+        with self.lock:
+            self.core.flush()
+
+    @property
+    def max_ts(self) -> int:
+        return self.core.max_ts
+
+    @property
+    def now_ms(self) -> int:
+        return self.core.now_ms
+
+    def results(self, node: str | None = None, size: str | None = None) -> list[WindowResult]:
+        """Published results kept in memory (latest revision of each window)."""
+        with self.lock:
+            return self.core.results(node, size)
 
     def status(self, topic: str, st: DeviceStatus) -> None:
         """A retained status message from a device or edge agent status topic."""
@@ -131,11 +157,12 @@ class Engine(EngineCore):
         if self.started_ms is None:
             self.started_ms = now_ms
         self.tracker.arrived(now_ms)
-        results = self.advance_windows(now_ms)
+        core = self.core
+        results = core.advance_windows(now_ms)
         out = [self._message(r) for r in self.pub.changed(results)]
         changed = self.rules.on_results(results)
-        live = self.rolling_minute() if self.rules.needs_live else []
-        today = self.today() if self.rules.needs_today else []
+        live = core.rolling_minute() if self.rules.needs_live else []
+        today = core.today() if self.rules.needs_today else []
         changed += self.rules.on_tick(now_ms, live, today, self.tracker, self.started_ms)
         for a in changed:
             out.append(Outbound(topics.alert(self.site, a.id), alert_payload(self.site, a), retain=True))
@@ -149,8 +176,8 @@ class Engine(EngineCore):
         """First tick after a restore: arrival times skip the downtime (not idleness, not staleness)."""
         self.stopped_ms = None
         down = max(0, now_ms - stopped)
-        if self.last_arrival_ms <= stopped:
-            self.last_arrival_ms += down
+        if self.core.last_arrival_ms <= stopped:
+            self.core.last_arrival_ms += down
         if self.started_ms is not None:
             self.started_ms += down
         self.tracker.resume(stopped, down)
@@ -187,7 +214,7 @@ class Engine(EngineCore):
             self._series = {}
             for n in self.topo.nodes:
                 area, line, _ = n.topic
-                for size in self.windows.sizes:
+                for size in self.core.windows.sizes:
                     topic = topics.result(self.site, area, line, device_name(n, size))
                     self._series[topic] = (n.path, size)
         return self._series
@@ -225,9 +252,10 @@ class Engine(EngineCore):
             return self._live_values()
 
     def _live_values(self) -> list[LiveValues]:
-        rolling = {r.node: r for r in self.rolling_minute()}
-        today = {r.node: r for r in self.today()}
-        return [_live(n.path, rolling.get(n.path), today.get(n.path), self.max_ts) for n in self.topo.nodes]
+        rolling = {r.node: r for r in self.core.rolling_minute()}
+        today = {r.node: r for r in self.core.today()}
+        ts = self.core.max_ts
+        return [_live(n.path, rolling.get(n.path), today.get(n.path), ts) for n in self.topo.nodes]
 
     def alerts(
         self, state: AlertState | None = None, severity: Severity | None = None, node: str | None = None
@@ -241,7 +269,7 @@ class Engine(EngineCore):
 
     def _ack(self, alert_id: str, by: str) -> AlertView | None:
         before = self.book.active.get(alert_id)
-        view = self.book.ack(alert_id, by, self.now_ms)
+        view = self.book.ack(alert_id, by, self.core.now_ms)
         if view is not None and before is not None and before.state != view.state:
             self.pending_alerts.append(view)
             self._push(EngineEvent("alert", view))
@@ -295,6 +323,40 @@ class Engine(EngineCore):
         ]
         self.pending_alerts.clear()
         return out
+
+    def to_state(self, journal_gen: int = 0, outbox: Sequence[Outbound] = ()) -> dict[str, Any]:
+        """The whole state as a JSON-ready dict: the core's, alert rules, devices, series numbers."""
+        with self.lock:
+            return {
+                "version": STATE_VERSION,
+                "site": self.site,
+                **self.core.to_state(),
+                "started_ms": self.started_ms,
+                "rules": self.rules.dump(),
+                "devices": self.tracker.dump(self.core.now_ms),
+                "seq": self.pub.seq,
+                "journal_gen": journal_gen,
+                "outbox": [m.dump() for m in outbox],
+            }
+
+    def from_state(self, data: dict[str, Any]) -> bool:
+        """Load ``to_state`` output into this fresh engine; False (nothing changed) if it does not fit."""
+        if data.get("version") != STATE_VERSION or data.get("site") != self.site:
+            log.warning("engine snapshot is of another version or site; starting fresh")
+            return False
+        with self.lock:
+            try:
+                self.core.from_state(data)
+            except ConfigError as exc:  # raised before anything is loaded
+                log.warning("%s; starting fresh", exc.problems[0])
+                return False
+            self.started_ms = data.get("started_ms")
+            self.rules.load(data.get("rules", {}))
+            self.tracker.load(data.get("devices", {}))
+            self.pub.seq.update(data.get("seq", {}))
+            self.restored_outbox = [Outbound.load(m) for m in data.get("outbox", [])]
+            self.stopped_ms = self.core.now_ms
+        return True
 
     def save_snapshot(self, outbox: Sequence[Outbound] = ()) -> None:
         """Snapshot the state (and the service's unacknowledged ``outbox``); the journal restarts."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,18 @@ class Outbound:
     payload: bytes
     retain: bool = False
     mark: Mark | None = None  # journalled once the broker acknowledges the message
+
+    def dump(self) -> list[Any]:
+        mark = [self.mark.key, self.mark.start, self.mark.seq, self.mark.values] if self.mark else None
+        return [self.topic, self.payload.decode(), self.retain, mark]
+
+    @staticmethod
+    def load(raw: list[Any]) -> Outbound:
+        topic, payload, retain, m = raw
+        mark = (
+            Mark(str(m[0]), int(m[1]), int(m[2]), {str(k): float(v) for k, v in m[3].items()}) if m else None
+        )
+        return Outbound(str(topic), str(payload).encode(), bool(retain), mark)
 
 
 def device_name(node: NodeSpec, size: str) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from carbon_engine.alerts import AlertBook
 from carbon_engine.config import BudgetRule, OfflineRule, PlantCfg, RateRule, StaleRule, ThresholdRule
-from carbon_engine.config_checks import relative_node
 from carbon_engine.devices import DeviceTracker
+from carbon_engine.node_paths import relative_node
 from carbon_engine.results import WindowResult
 from carbon_engine.view import AlertView
 

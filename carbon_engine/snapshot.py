@@ -1,12 +1,13 @@
-"""Engine state on disk: counter baselines, open windows (today's totals included), alert rule state.
+"""Engine state on disk: the snapshot file (``Engine.to_state``) and the journal replay after it.
 
-Written atomically (temporary file + rename), with the messages the service still had to
-publish and the journal generation that follows it. Restored at start when its channels match
-the plant file, then the journal written since is replayed (``journal.py``): what the engine
-acknowledged to the broker is never lost. Samples at or before a channel's restored baseline
-are replays and count once. Event-time state is restored as it was; the arrival clock (idle
-close, stale devices) resumes at the first tick after the restart, so the downtime counts as
-neither idleness nor staleness.
+The state holds counter baselines, open windows (today's totals included), alert rule state,
+device states and series numbers. Written atomically (temporary file + rename), with the
+messages the service still had to publish and the journal generation that follows it.
+Restored at start when its channels match the plant file, then the journal written since is
+replayed (``journal.py``): what the engine acknowledged to the broker is never lost. Samples
+at or before a channel's restored baseline are replays and count once. Event-time state is
+restored as it was; the arrival clock (idle close, stale devices) resumes at the first tick
+after the restart, so the downtime counts as neither idleness nor staleness.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import TYPE_CHECKING, Any
 
 from carbon_engine.journal import MARK, Journal, Mark
 from carbon_engine.results import Outbound
-from carbon_engine.windows import Acc
 from iiot_core.codec import decode_telemetry
 from iiot_core.errors import WireError
 from iiot_core.model import Telemetry
@@ -30,80 +30,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-VERSION = 1
 REPLAY_BATCH = 5000
-
-
-def state(engine: Engine, journal_gen: int = 0, outbox: Sequence[Outbound] = ()) -> dict[str, Any]:
-    """The engine state as a JSON-ready dict."""
-    engine.flush()
-    w = engine.windows
-    return {
-        "version": VERSION,
-        "site": engine.site,
-        "channels": [c.id for c in engine.topo.channels],
-        "max_ts": engine.max_ts,
-        "min_ts": engine.min_ts,
-        "now_ms": engine.now_ms,
-        "last_arrival_ms": engine.now_ms if engine._fresh else engine.last_arrival_ms,
-        "started_ms": engine.started_ms,
-        "watermark": w.watermark,
-        "dropped": w.dropped,
-        "meters": engine.meters.dump(),
-        "windows": [a.dump() for size in w.sizes for a in w.open[size].values()],
-        "rules": engine.rules.dump(),
-        "devices": engine.tracker.dump(engine.now_ms),
-        "seq": engine.pub.seq,
-        "stats": engine.stats,
-        "journal_gen": journal_gen,
-        "outbox": [_outbound(m) for m in outbox],
-    }
-
-
-def _outbound(m: Outbound) -> list[Any]:
-    mark = [m.mark.key, m.mark.start, m.mark.seq, m.mark.values] if m.mark is not None else None
-    return [m.topic, m.payload.decode(), m.retain, mark]
-
-
-def _outbound_from(raw: list[Any]) -> Outbound:
-    topic, payload, retain, mark = raw
-    m = Mark(str(mark[0]), int(mark[1]), int(mark[2]), dict(mark[3])) if mark else None
-    return Outbound(str(topic), str(payload).encode(), bool(retain), m)
-
-
-def apply(engine: Engine, data: dict[str, Any]) -> bool:
-    """Load a state dict into a fresh engine; False (and nothing changed) if it does not fit."""
-    channels = [c.id for c in engine.topo.channels]
-    if data.get("version") != VERSION or data.get("site") != engine.site or data.get("channels") != channels:
-        log.warning("engine snapshot does not match the plant file (meters changed?); starting fresh")
-        return False
-    engine.max_ts = int(data["max_ts"])
-    engine.min_ts = int(data.get("min_ts", data["max_ts"]))
-    engine.now_ms = int(data["now_ms"])
-    engine.last_arrival_ms = int(data["last_arrival_ms"])
-    engine.started_ms = data.get("started_ms")
-    w = engine.windows
-    w.watermark = int(data["watermark"])
-    w.dropped.update(data.get("dropped", {}))
-    engine.meters.load(data["meters"])
-    for raw in data["windows"]:
-        acc = Acc.load(raw)
-        if acc.size in w.open:
-            w.open[acc.size][acc.start] = acc
-    engine.rules.load(data.get("rules", {}))
-    engine.tracker.load(data.get("devices", {}))
-    engine.pub.seq.update(data.get("seq", {}))
-    engine.stats.update(data.get("stats", {}))
-    engine.restored_outbox = [_outbound_from(m) for m in data.get("outbox", [])]
-    engine.stopped_ms = engine.now_ms
-    return True
 
 
 def save(engine: Engine, path: Path, journal_gen: int = 0, outbox: Sequence[Outbound] = ()) -> bool:
     """Write the snapshot atomically; False (logged) when it cannot be written."""
     tmp = path.with_suffix(".tmp")
     try:
-        tmp.write_text(json.dumps(state(engine, journal_gen, outbox), separators=(",", ":")))
+        tmp.write_text(json.dumps(engine.to_state(journal_gen, outbox), separators=(",", ":")))
         os.replace(tmp, path)
     except OSError as exc:
         log.error("cannot write engine snapshot path=%s error=%s", path, exc)
@@ -114,9 +48,9 @@ def save(engine: Engine, path: Path, journal_gen: int = 0, outbox: Sequence[Outb
 def restore(engine: Engine, path: Path, journal: Journal | None = None) -> bool:
     """Load the snapshot (if it fits the plant), then replay the journal written after it."""
     data = _read(path)
-    ok = data is not None and apply(engine, data)
+    ok = data is not None and engine.from_state(data)
     if ok:
-        log.info("engine state restored path=%s watermark=%d", path, engine.windows.watermark)
+        log.info("engine state restored path=%s watermark=%d", path, engine.core.windows.watermark)
     if journal is not None:
         from_gen = int(data.get("journal_gen", 0)) if ok and data is not None else 0
         replay(engine, journal, from_gen)

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from carbon_engine.config import MeterCfg, PlantCfg
-from carbon_engine.config_checks import UNASSIGNED, in_subtree
 from carbon_engine.factors import FactorLibrary, Slot
+from carbon_engine.node_paths import UNASSIGNED, in_subtree
 from carbon_engine.units import HYDROGEN_KWH_PER_KG, KWH_PER_GJ, unit_scale
 from carbon_engine.view import NodeLevel
 from iiot_core import topics

@@ -175,7 +175,7 @@ async def test_simulated_plant_through_edge_agent_to_engine(broker: Mosquitto, t
         async with run_plant(PlantSpec.example(), ports="free", speed=1, seed=3, start=start) as plant:
             cfg = config_for(plant, broker.url, tmp_path, poll_s=0.5)
             async with running(cfg):
-                await _wait(lambda: engine.max_ts > 0 and engine.max_ts - engine.min_ts > 6000, 30)
+                await _wait(lambda: engine.max_ts > 0 and engine.max_ts - engine.core.min_ts > 6000, 30)
                 site = next(v for v in engine.live() if v.path == "plant1")
                 expected = plant.truth("main-meter", "active_power") + plant.truth("pv-inverter", "pv_power")
                 devices = {d.device: d.state for d in engine.devices()}

@@ -32,7 +32,7 @@ def test_golden_case(case: Path) -> None:
         if "min_revision" in w:
             assert r.revision >= w["min_revision"], f"{where}: not republished"
     for key, value in expected.get("counts", {}).items():
-        assert getattr(engine.meters.counts, key) == value, key
+        assert getattr(engine.core.meters.counts, key) == value, key
 
 
 def test_every_case_documents_its_arithmetic() -> None:

@@ -1,4 +1,4 @@
-"""``Engine.ingest_many`` in any chunking gives exactly what ``ingest`` one message at a time gives."""
+"""``Engine.ingest_many`` in any chunking gives exactly what the per-message oracle gives."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 import carbon_engine.core
 import carbon_engine.service
-from carbon_engine import snapshot
 from carbon_engine.config import load_plant
 from carbon_engine.engine import Engine
 from carbon_engine.factors import load_library
@@ -23,6 +22,7 @@ from iiot_core.codec import encode
 from iiot_core.model import SCHEMA_VERSION, DeviceStatus, Point, Quality, Telemetry
 from iiot_core.mqtt_config import MqttConfig
 from tests.carbon_engine.helpers import DAY_MS, ms
+from tests.carbon_engine.oracle import ingest_one
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "examples" / "plant.toml"
 T0 = ms("2026-03-02T01:00:00Z")
@@ -80,7 +80,7 @@ def _stream(seed: int, n: int = 400) -> list[Op]:
 
 
 def _state(e: Engine) -> str:
-    data = snapshot.state(e)
+    data = e.to_state()
     data["results"] = sorted(
         (r.node, r.size, r.start, r.revision, sorted(r.values.items()), r.factor_versions)
         for r in e.results()
@@ -92,7 +92,7 @@ def _one_by_one(ops: list[Op], now: int | None) -> tuple[Engine, list[object]]:
     e, out = Engine(_PLANT, _LIB), []
     for kind, x in ops:
         if kind == "msg":
-            e.ingest(x, now)  # type: ignore[arg-type]
+            ingest_one(e, x, now)  # type: ignore[arg-type]
         elif kind == "status":
             e.status(*x)  # type: ignore[misc]
         else:

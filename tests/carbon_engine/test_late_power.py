@@ -46,7 +46,7 @@ def test_power_energy_is_the_same_in_any_arrival_order(seed: int) -> None:
     random.Random(seed).shuffle(order)
     late = _play(order)
     assert _energy(late) == pytest.approx(in_order, rel=1e-9)
-    assert late.meters.late_ignored == 0
+    assert late.core.meters.late_ignored == 0
 
 
 def test_replayed_power_sample_changes_nothing_and_old_samples_are_forgotten() -> None:
@@ -57,10 +57,10 @@ def test_replayed_power_sample_changes_nothing_and_old_samples_are_forgotten() -
     e.ingest(telemetry("main-meter", SAMPLES[5][0], {"active_power": SAMPLES[5][1]}))
     e.advance(SAMPLES[6][0] + 20_000)
     assert _energy_of_first_minute(e) == before
-    assert (e.meters.replayed, e.meters.late_ignored) == (1, 0)
-    assert len(e.meters.trail) == 8
+    assert (e.core.meters.replayed, e.core.meters.late_ignored) == (1, 0)
+    assert len(e.core.meters.trail) == 8
     e.advance(SAMPLES[6][0] + 2 * DAY_MS)
-    assert len(e.meters.trail) == 0  # every minute closed: no power sample kept
+    assert len(e.core.meters.trail) == 0  # every minute closed: no power sample kept
 
 
 def _energy_of_first_minute(e: Engine) -> float:

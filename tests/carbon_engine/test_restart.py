@@ -55,12 +55,12 @@ def test_restart_mid_window_neither_loses_nor_double_counts(tmp_path: Path) -> N
     _feed(first, lines[:cut])
     first.save_snapshot()
     second = Engine.from_file(EXAMPLE, tmp_path / "state")
-    assert second.windows.watermark == first.windows.watermark
+    assert second.core.windows.watermark == first.core.windows.watermark
     # The broker redelivers what the first engine had seen but not acknowledged: replays.
     _feed(second, lines[cut - 15 :])
     resumed = _finish(second, lines[-1][0])
     # The first engine published the early windows; the resumed one publishes the rest.
-    assert second.meters.replayed + second.meters.late_ignored >= 15
+    assert second.core.meters.replayed + second.core.meters.late_ignored >= 15
     for key, values in whole.items():
         got = resumed.get(key) or {}
         early = {(r.node, r.size, r.start): r.values for r in first.results()}.get(key)
@@ -90,7 +90,7 @@ def test_snapshot_of_changed_plant_is_ignored(tmp_path: Path) -> None:
     changed = tmp_path / "plant.toml"
     changed.write_text(EXAMPLE.read_text().replace('id = "line2-output"', 'id = "line2-units"'))
     fresh = Engine.from_file(changed, tmp_path / "state")
-    assert fresh.max_ts == -1 and not fresh.windows.open["1m"]
+    assert fresh.max_ts == -1 and not fresh.core.windows.open["1m"]
 
 
 DEVICES = ("main-meter", "line1-meter", "line2-meter", "pv-inverter", "line1-plc", "line2-plc")
@@ -133,11 +133,11 @@ def test_downtime_is_neither_idleness_nor_staleness(tmp_path: Path) -> None:
     second.advance(back)  # the first tick comes before the broker's backlog
     # Two hours without messages were downtime: no device is stale, no window is closed.
     assert {a.id for a in second.alerts() if a.state != "cleared"} == before
-    assert second.windows.watermark == first.windows.watermark
+    assert second.core.windows.watermark == first.core.windows.watermark
     second.ingest_many([m for t in range(t1 + 30_000, back + 1, 30_000) for m in _steady(t)])
     _live(second, back + 30_000, end)
     resumed = _finish(second, end)
-    assert sum(second.windows.dropped.values()) == 0
+    assert sum(second.core.windows.dropped.values()) == 0
     early = {(r.node, r.size, r.start): r.values for r in first.results()}
     minutes = [k for k in expected if k[0] == "plant1" and k[1] == "1m"]
     assert len(minutes) == (end - T0) // 60_000
