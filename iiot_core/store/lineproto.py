@@ -44,11 +44,13 @@ def point_name_problem(name: str) -> str | None:
         )
     if not name.isprintable():
         return f"point name {name!r} holds control or unprintable characters"
+    if (problem := _backslash_problem(name)) is not None:
+        return problem
     if '"' in name:
         # VictoriaMetrics (v2 write API) reads a '"' in a field key as the start of a string
         # value: the point is stored as 0 and the field after it is lost.
         return f"point name {name!r} holds a double quote, which VictoriaMetrics misreads"
-    return _backslash_problem(name)
+    return None
 
 
 def _backslash_problem(name: str) -> str | None:
