@@ -19,7 +19,8 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 
 from iiot_core.model import Quality, Telemetry
-from iiot_core.store import MEASUREMENT_TELEMETRY, Selector, open_reader, open_writer
+from iiot_core.store import MEASUREMENT_TELEMETRY, Selector, StoreRejected, open_reader, open_writer
+from iiot_core.store.base import TAGS, Record
 from iiot_core.store.lineproto import MAX_NAME_CHARS, point_name_problem
 from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import wait_export
@@ -131,3 +132,52 @@ def test_victoria_metrics_round_trips_every_legal_name(victoria: VictoriaMetrics
     finally:
         loop.run_until_complete(writer.close())
         loop.close()
+
+
+# Refused for what a store does with them: each is misread by a real store when written anyway.
+MISREAD = ["time", *TAGS, "a\\", "a\\\\b", "a\\,b", "a\\=b", "a\\ b", 'a\\"b', 'a"b']
+
+
+def _records(names: list[str]) -> dict[str, Record]:
+    """One measurement per name: a field named like a tag spoils the tag for its whole measurement."""
+    t = now_ms() - 60_000
+    return {n: (f"mis{i}", make_msg("m1", 1, t, {n: 1.5, "ok": 2.5})) for i, n in enumerate(names)}
+
+
+async def _faithful_in_influx(influx: Influxd, records: dict[str, Record]) -> set[str]:
+    writer, reader = open_writer(influx.store_url()), open_reader(influx.store_url())
+    kept = set()
+    for name, (measurement, msg) in records.items():
+        try:
+            await writer.write([(measurement, msg)])
+        except StoreRejected:
+            continue
+        sel = Selector(measurement, msg.site, msg.area, msg.line, msg.device, fields=(name, "ok"))
+        if {v.key.field: v.value for v in await reader.latest(sel)} == {name: 1.5, "ok": 2.5}:
+            kept.add(name)
+    await writer.close()
+    await reader.close()
+    return kept
+
+
+async def _faithful_in_victoria(vm: VictoriaMetrics, records: dict[str, Record]) -> set[str]:
+    writer = open_writer(vm.store_url())
+    await writer.write(list(records.values()))
+    await writer.close()
+    got = {s["metric"]["__name__"]: s["values"][0] for s in wait_export(vm, 3 * len(records), 3)}  # type: ignore[index]
+    kept = set()
+    for name, (measurement, _msg) in records.items():
+        mine = {k: v for k, v in got.items() if str(k).startswith(f"{measurement}_")}
+        if mine == {f"{measurement}_{name}": 1.5, f"{measurement}_ok": 2.5, f"{measurement}_seq": 1}:
+            kept.add(name)
+    return kept
+
+
+async def test_every_refused_store_name_is_misread_by_a_real_store(
+    influx: Influxd, victoria: VictoriaMetrics
+) -> None:
+    """The rule is not wider than it must be: InfluxDB 1.6 or VictoriaMetrics corrupts each."""
+    assert all(point_name_problem(n) is not None for n in MISREAD)
+    records = _records([*MISREAD, "plain"])  # "plain": the check can see a faithful store
+    v1, vm = await _faithful_in_influx(influx, records), await _faithful_in_victoria(victoria, records)
+    assert v1 & vm == {"plain"}, (sorted(v1), sorted(vm))
