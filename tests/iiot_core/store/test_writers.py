@@ -32,11 +32,13 @@ def influxd_max_body(workdir: Path, max_bytes: int) -> Iterator[Influxd]:
         server.stop()
 
 
-def wait_export(vm: VictoriaMetrics, expected: int, timeout_s: float = 10) -> list[dict[str, object]]:
-    """Export until ``expected`` samples are visible (VictoriaMetrics indexes within ~1 s)."""
+def wait_export(
+    vm: VictoriaMetrics, expected: int, timeout_s: float = 10, match: str = '{__name__=~".+"}'
+) -> list[dict[str, object]]:
+    """Export ``match`` until ``expected`` samples are visible (VictoriaMetrics indexes within ~1 s)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        series = vm.export()
+        series = vm.export(match)
         if sum(len(s["values"]) for s in series) >= expected or time.monotonic() > deadline:  # type: ignore[arg-type]
             return series
         time.sleep(0.3)
