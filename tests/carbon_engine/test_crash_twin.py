@@ -52,7 +52,8 @@ async def test_engine_killed_twice_matches_its_twin(tmp_path: Path) -> None:
         pub_a, pub_b = await _connect(ba.url, "pub-a"), await _connect(bb.url, "pub-b")
         twin.start()
         victim.start()
-        await asyncio.sleep(2.0)  # both subscribed (persistent sessions from now on)
+        await twin.connected()  # subscribed: persistent sessions from now on
+        await victim.connected()
         base = (now_ms() - STEPS * STEP_MS) // 1000 * 1000
         kills, restart_at = _kill_steps(base), float("inf")
         try:
