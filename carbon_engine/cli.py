@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.engine import Engine
 from carbon_engine.service import EngineService
-from iiot_core import logs
+from iiot_core import runner
 from iiot_core.config_loader import env_override
 from iiot_core.errors import ConfigError
 from iiot_core.mqtt_config import MqttConfig
@@ -69,47 +68,43 @@ def _env_float(name: str) -> float | None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for a bad plant file, with every fault printed)."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    logs.setup()
-    try:
-        mqtt = MqttConfig().with_env().with_client_id(args.client_id)
+    return runner.run("zcf engine", lambda: EngineProcess(args), refusals=(ValueError,))
+
+
+class EngineProcess:
+    """The engine service and, beside it in the same loop, the operator API."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.mqtt = MqttConfig().with_env().with_client_id(args.client_id)  # ValueError: bad ZCF_MQTT_*
         if args.lease_s is not None and args.lease_s <= 0:
             raise ValueError(f"--lease-s must be more than 0, got {args.lease_s}")
         args.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = Engine.from_file(args.plant, args.data_dir / "engine")
-    except ConfigError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        return 2
-    except ValueError as exc:  # a bad ZCF_MQTT_* value
-        print(f"zcf engine: {exc}", file=sys.stderr)
-        return 2
-    asyncio.run(_run(engine, mqtt, args))
-    return 0
+        self.args = args
+        self.engine = Engine.from_file(args.plant, args.data_dir / "engine")
+        self.service = EngineService(self.engine, self.mqtt, lease_s=args.lease_s, standby=args.standby)
 
+    def stop(self) -> None:
+        self.service.stop()
 
-async def _run(engine: Engine, mqtt: MqttConfig, args: argparse.Namespace) -> None:
-    service = EngineService(engine, mqtt, lease_s=args.lease_s, standby=args.standby)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, service.stop)
-    log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, mqtt.host)
-    if unbounded := unbounded_meters(engine.plant):
-        log.warning(
-            "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
-            ",".join(unbounded),
-            args.plant,
-        )
-    server = _api_server(engine, args) if args.http_port >= 0 else None
-    api_task = asyncio.create_task(server.serve()) if server is not None else None
-    try:
-        await service.run()
-    finally:
-        if server is not None and api_task is not None:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(5):
-                    await api_task
+    async def run(self) -> None:
+        engine, args = self.engine, self.args
+        log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, self.mqtt.host)
+        if unbounded := unbounded_meters(engine.plant):
+            log.warning(
+                "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
+                ",".join(unbounded),
+                args.plant,
+            )
+        server = _api_server(engine, args) if args.http_port >= 0 else None
+        api_task = asyncio.create_task(server.serve()) if server is not None else None
+        try:
+            await self.service.run()
+        finally:
+            if server is not None and api_task is not None:
+                server.should_exit = True
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(5):
+                        await api_task
 
 
 def _api_server(engine: Engine, args: argparse.Namespace) -> Any:

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 import sys
 from pathlib import Path
 
-from iiot_core import logs
+from iiot_core import runner
 from iiot_core.config_loader import env_override
 from iiot_core.errors import ConfigError, StoreError
 from iiot_core.mqtt_config import MqttConfig
 from ingest_service.config import IngestSettings
 from ingest_service.service import IngestService
-
-log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,25 +76,17 @@ def settings_from_args(args: argparse.Namespace) -> IngestSettings:
         raise ConfigError([f"zcf ingest: {exc}"]) from exc
 
 
-async def _run(service: IngestService) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, service.stop)
-    await service.run()
+def _service(args: argparse.Namespace) -> IngestService:
+    settings = settings_from_args(args)
+    settings.topic_filters()  # checks the share group name
+    return IngestService(settings)
 
 
 def main(argv: list[str]) -> int:
     """Entry point of ``zcf ingest``; 0 on a clean stop, 2 on a bad or unreachable store."""
     args = build_parser().parse_args(argv)
-    logs.setup()
-    try:
-        settings = settings_from_args(args)
-        settings.topic_filters()  # checks the share group name
-        asyncio.run(_run(IngestService(settings)))
-    except (ConfigError, StoreError, ValueError, OSError) as exc:  # OSError: HTTP port in use
-        print(f"zcf ingest: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    # A store that cannot be opened is refused like a bad config; OSError: the HTTP port is in use.
+    return runner.run("zcf ingest", lambda: _service(args), refusals=(StoreError, ValueError, OSError))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -23,7 +24,7 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from iiot_core import logs, topics
+from iiot_core import runner, topics
 from iiot_core.config_loader import read_toml
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
@@ -284,13 +285,4 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parse(argv)
-    logs.setup()
-
-    async def _main() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        return await run(args, stop)
-
-    return asyncio.run(_main())
+    return runner.run("zcf demo", lambda: runner.UntilStopped(functools.partial(run, args)))
