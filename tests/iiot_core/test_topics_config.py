@@ -38,7 +38,7 @@ def test_config_error_names_file_and_key(tmp_path: Path) -> None:
     text = str(err.value)
     assert f"{f}: mqtt.url:" in text and "mqtt://" in text
     assert f"{f}: mqtt.keepalive_s:" in text and "(got 1)" in text
-    assert f"{f}: mqtt.bogus: Extra inputs are not permitted" in text
+    assert f"{f}: mqtt.bogus: unknown key (not allowed here) (got 2)" in text
 
 
 def test_toml_syntax_error(tmp_path: Path) -> None:
