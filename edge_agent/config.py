@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge_agent.config_devices import (
     DeviceConfig,
@@ -19,7 +19,7 @@ from edge_agent.config_devices import (
     OpcuaDevice,
     OpcuaPoint,
 )
-from iiot_core.config_loader import env_override, read_toml, validate
+from iiot_core.config_loader import read_toml, validate
 from iiot_core.errors import ConfigError
 from iiot_core.mqtt_config import MqttConfig
 from iiot_core.topics import check_segment
@@ -97,17 +97,7 @@ def load(path: str | Path) -> EdgeConfig:
     """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section."""
     p = Path(path)
     cfg = validate(EdgeConfig, read_toml(p), str(p), tags=_KINDS)
-    try:
-        mqtt = cfg.mqtt.with_env()
-        if (proto := env_override("mqtt_protocol")) is not None:
-            mqtt = MqttConfig.model_validate({**mqtt.model_dump(), "protocol": int(proto)})
-        return cfg.model_copy(update={"mqtt": mqtt})
-    except ValidationError as exc:
-        raise ConfigError(
-            [f"{p}: mqtt (from ZCF_MQTT_* environment): {e['msg']}" for e in exc.errors()]
-        ) from exc
-    except ValueError as exc:  # int() of ZCF_MQTT_PROTOCOL
-        raise ConfigError([f"{p}: mqtt.protocol (from ZCF_MQTT_PROTOCOL): {exc}"]) from exc
+    return cfg.model_copy(update={"mqtt": cfg.mqtt.with_env()})
 
 
 def with_data_dir(cfg: EdgeConfig, data_dir: str | Path) -> EdgeConfig:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -42,8 +41,3 @@ def load_toml(model: type[M], path: str | Path) -> M:
     """Read and validate a TOML config file."""
     p = Path(path)
     return validate(model, read_toml(p), str(p))
-
-
-def env_override(name: str, default: str | None = None) -> str | None:
-    """Return ``ZCF_<NAME>`` from the environment, or ``default``."""
-    return os.environ.get(f"ZCF_{name.upper()}", default)

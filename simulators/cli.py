@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import functools
 import logging
-import os
 import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from iiot_core import runner
+from iiot_core.settings import from_env
 from simulators.faults import FaultSpec, check_fault, counter_event, parse_fault, run_faults
 from simulators.opcua_server import OpcuaSecurity
 from simulators.plant import Plant, PlantSpec, run_plant
@@ -51,11 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class SimEnv(BaseSettings):
+    """Secrets of the simulated plant: ``ZCF_SIM_OPCUA_PASSWORD`` (never on the command line)."""
+
+    model_config = SettingsConfigDict(env_prefix="ZCF_SIM_", frozen=True)
+
+    opcua_password: str | None = None
+
+
 def _security(args: argparse.Namespace) -> OpcuaSecurity | None:
     if args.cert_dir is None:
         return None
-    password = os.environ.get("ZCF_SIM_OPCUA_PASSWORD")
-    return OpcuaSecurity(args.cert_dir, args.opcua_user, password)
+    return OpcuaSecurity(args.cert_dir, args.opcua_user, from_env(SimEnv).opcua_password)
 
 
 def _faults(texts: list[str], spec: PlantSpec) -> list[FaultSpec]:

@@ -81,6 +81,18 @@ def test_cli_refuses_a_bad_share_group(capsys: pytest.CaptureFixture[str]) -> No
     assert "share group" in capsys.readouterr().err
 
 
+def test_cli_names_the_option_or_variable_at_fault(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["--batch-points", "0", "--http-port", "-1"]) == 2
+    assert "zcf ingest: --batch-points: Input should be greater than or equal to 1 (got 0)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("ZCF_MQTT_PROTOCOL", "3")
+    assert main(["--http-port", "-1"]) == 2
+    assert capsys.readouterr().err.strip() == "ZCF_MQTT_PROTOCOL: Input should be 5 or 4 (got 3)"
+
+
 def test_zcf_ingest_help_runs_through_the_console_router() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     out = subprocess.run(
