@@ -22,7 +22,7 @@ from iiot_core.codec import encode
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.carbon_engine.twins import STEP_MS, EngineProc, Results, fast_plant, poll, rel_diff
-from tests.servers import Mosquitto
+from tests.support.servers import Mosquitto
 
 STEPS = 240  # 8 minutes of event time, 20 times faster than real time
 PACE_S = 0.1

@@ -14,11 +14,11 @@ import pytest
 from iiot_core.errors import StoreError
 from iiot_core.model import Quality
 from ingest_service.cli import main
-from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import wait_export
 from tests.ingest_service.helpers import publish_msgs, publisher, running, settings, stream, wait_for
 from tests.ingest_service.test_delivery import influx_seqs
-from tests.servers import Influxd, Mosquitto, VictoriaMetrics, free_port
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd, Mosquitto, VictoriaMetrics, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
