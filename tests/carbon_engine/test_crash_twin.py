@@ -19,7 +19,7 @@ from iiot_core.codec import encode
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.carbon_engine.twins import STEP_MS, EngineProc, Results, fast_plant, poll, rel_diff
-from tests.servers import mosquitto
+from tests.support.servers import mosquitto
 
 STEPS = 300  # 10 minutes of event time, 20 times faster than real time
 PACE_S = 0.1

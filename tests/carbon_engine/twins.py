@@ -90,7 +90,9 @@ class EngineProc:
         """Wait until this start of the engine has its MQTT session (its log says so), then its SUBACKs."""
         deadline = time.monotonic() + within_s
         while self.log.read_text().count("MQTT connected") < self.starts:
-            assert time.monotonic() < deadline, f"engine {self.client_id} did not connect: {self.log.read_text()}"
+            assert time.monotonic() < deadline, (
+                f"engine {self.client_id} did not connect: {self.log.read_text()}"
+            )
             await asyncio.sleep(0.05)
         await asyncio.sleep(0.3)
 

@@ -12,7 +12,7 @@ from iiot_core import codec, topics
 from iiot_core.errors import WireError
 from iiot_core.store.base import TAGS
 from ingest_service.validation import Validator
-from tests.iiot_core.store.samples import make_msg, now_ms
+from tests.support.samples import make_msg, now_ms
 
 REFUSED = ["time", *TAGS, "seq", "p_q", "_field", "a\\", "a\\\\b", "a\\,b", "a\\ b", 'a"b', "tab\there"]
 ACCEPTED = ["p_kw", "温度 (°C)", "a\\b", "a,b=c d", "Time", "site_power", "factor:grid-cn@2023"]

@@ -11,10 +11,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from iiot_core import codec, topics
-from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.ingest_service.helpers import deadletter_watcher, publisher, running, settings, topic_of, wait_for
 from tests.ingest_service.test_ingest_sqlite import sqlite_seqs
-from tests.servers import Mosquitto
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Mosquitto
 
 T = topics.telemetry("s1", "a1", "l1", "m1")
 

@@ -22,9 +22,9 @@ from iiot_core.model import Quality, Telemetry
 from iiot_core.store import MEASUREMENT_TELEMETRY, Selector, StoreRejected, open_reader, open_writer
 from iiot_core.store.base import TAGS, Record
 from iiot_core.store.lineproto import MAX_NAME_CHARS, point_name_problem
-from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import wait_export
-from tests.servers import Influxd, VictoriaMetrics
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd, VictoriaMetrics
 
 # Characters line protocol and InfluxQL treat specially, mixed into broad unicode (as chunks:
 # a text strategy would merge both alphabets and draw the few special characters rarely).

@@ -9,7 +9,7 @@ from iiot_core.model import SCHEMA_VERSION, Point, Quality, Telemetry
 from iiot_core.store import parse_store_url
 from iiot_core.store.base import TAGS
 from iiot_core.store.lineproto import encode_batch, encode_message, point_name_problem
-from tests.iiot_core.store.samples import make_msg
+from tests.support.samples import make_msg
 
 
 def test_sqlite_urls_follow_sqlalchemy() -> None:

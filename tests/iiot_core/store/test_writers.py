@@ -13,8 +13,8 @@ from iiot_core.errors import StoreError
 from iiot_core.model import Quality
 from iiot_core.store import Selector, StoreRejected, open_reader, open_writer
 from iiot_core.store.influx_v1 import raise_for_write
-from tests.iiot_core.store.samples import make_msg, now_ms
-from tests.servers import Influxd, VictoriaMetrics, free_port
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd, VictoriaMetrics, free_port
 
 
 @contextlib.contextmanager
