@@ -34,7 +34,7 @@ from edge_agent.config import EdgeConfig  # noqa: E402
 from edge_agent.drivers.base import DriverContext  # noqa: E402
 from edge_agent.drivers.modbus import ModbusDriver  # noqa: E402
 from simulators.plant import PlantSpec, run_plant  # noqa: E402
-from tests.servers import free_port, mosquitto  # noqa: E402
+from tests.support.servers import free_port, mosquitto  # noqa: E402
 
 MODBUS = ("main-meter", "line1-meter", "pv-inverter", "line2-meter")
 

@@ -34,7 +34,7 @@ from iiot_core.mqtt_config import MqttConfig
 from iiot_core.store import Record
 from ingest_service.config import IngestSettings
 from ingest_service.service import IngestService
-from tests.servers import influxd, mosquitto, victoria_metrics
+from tests.support.servers import influxd, mosquitto, victoria_metrics
 
 POINTS = 15
 DEVICES = 200

@@ -11,32 +11,44 @@ import asyncio
 import contextlib
 import importlib
 import logging
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.engine import Engine
 from carbon_engine.service import EngineService
-from iiot_core import logs
-from iiot_core.config_loader import env_override
+from iiot_core import runner
 from iiot_core.errors import ConfigError
 from iiot_core.mqtt_config import MqttConfig
+from iiot_core.settings import CoreEnv, from_env
 
 log = logging.getLogger(__name__)
 
 DB_FILE = "zcf.db"
 
 
+class EngineSettings(BaseSettings):
+    """Hot standby, from ``--lease-s``/``--standby`` or ``ZCF_ENGINE_LEASE_S``/``ZCF_ENGINE_STANDBY``."""
+
+    model_config = SettingsConfigDict(env_prefix="ZCF_ENGINE_", frozen=True)
+
+    lease_s: float | None = Field(default=None, gt=0)
+    standby: bool = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zcf engine", description=__doc__)
     p.add_argument("--plant", type=Path, required=True, help="plant model file (TOML)")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="state and alerts (default ./data)")
+    # No argparse defaults for what the environment may set: a default would always win over it.
     p.add_argument(
-        "--http-port", type=int, default=8080, help="operator API port (default 8080; -1 disables)"
+        "--http-port", type=int, help="operator API port (env ZCF_API_PORT; default 8080; -1 disables)"
     )
-    p.add_argument("--http-host", default="127.0.0.1", help="operator API address")
+    p.add_argument("--http-host", help="operator API address (env ZCF_API_HOST; default 127.0.0.1)")
     p.add_argument("--store", metavar="URL", help="store URL for API history (env ZCF_STORE_URL)")
     p.add_argument(
         "--client-id",
@@ -45,110 +57,102 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--lease-s",
         type=float,
-        default=_env_float("engine_lease_s"),
         help="hot standby: engines of a site share a lease; the holder publishes, another takes over "
         "after this many seconds without its renewal (env ZCF_ENGINE_LEASE_S; default off)",
     )
     p.add_argument(
         "--standby",
         action="store_true",
-        default=env_override("engine_standby", "") in ("1", "true", "yes"),
+        default=None,
         help="with --lease-s: start as the standby (env ZCF_ENGINE_STANDBY=1)",
     )
     return p
 
 
-def _env_float(name: str) -> float | None:
-    raw = env_override(name)
-    try:
-        return float(raw) if raw else None
-    except ValueError:
-        raise SystemExit(f"zcf engine: ZCF_{name.upper()} must be a number of seconds, got {raw!r}") from None
-
-
 def main(argv: list[str] | None = None) -> int:
     """Entry point; returns the exit code (2 for a bad plant file, with every fault printed)."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    logs.setup()
-    try:
-        mqtt = MqttConfig().with_env().with_client_id(args.client_id)
-        if args.lease_s is not None and args.lease_s <= 0:
-            raise ValueError(f"--lease-s must be more than 0, got {args.lease_s}")
+    return runner.run("zcf engine", lambda: EngineProcess(args), refusals=(ValueError,))
+
+
+class EngineProcess:
+    """The engine service and, beside it in the same loop, the operator API."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        """Read the settings (command line > environment > default) and the plant file."""
+        self.mqtt = MqttConfig().with_env().with_client_id(args.client_id)
+        standby = from_env(EngineSettings, lease_s=args.lease_s, standby=args.standby)
+        self.store_url = from_env(CoreEnv, {"store_url": "--store"}, store_url=args.store).store_url
+        self.api = None if args.http_port == -1 else _api_settings(args)
         args.data_dir.mkdir(parents=True, exist_ok=True)
-        engine = Engine.from_file(args.plant, args.data_dir / "engine")
-    except ConfigError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        return 2
-    except ValueError as exc:  # a bad ZCF_MQTT_* value
-        print(f"zcf engine: {exc}", file=sys.stderr)
-        return 2
-    asyncio.run(_run(engine, mqtt, args))
-    return 0
+        self.args = args
+        self.engine = Engine.from_file(args.plant, args.data_dir / "engine")
+        self.service = EngineService(self.engine, self.mqtt, lease_s=standby.lease_s, standby=standby.standby)
+
+    def stop(self) -> None:
+        self.service.stop()
+
+    async def run(self) -> None:
+        engine, args = self.engine, self.args
+        log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, self.mqtt.host)
+        if unbounded := unbounded_meters(engine.plant):
+            log.warning(
+                "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
+                ",".join(unbounded),
+                args.plant,
+            )
+        server = _api_server(self.api, engine, self._reader()) if self.api is not None else None
+        api_task = asyncio.create_task(server.serve()) if server is not None else None
+        try:
+            await self.service.run()
+        finally:
+            if server is not None and api_task is not None:
+                server.should_exit = True
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(5):
+                        await api_task
+
+    def _reader(self) -> Any:
+        """A store reader for the API's history, or None when none can be opened."""
+        url = self.store_url or f"sqlite:///{(self.args.data_dir / DB_FILE).resolve()}"
+        try:
+            from iiot_core.store.registry import open_reader
+
+            return open_reader(url)
+        except (ImportError, ConfigError) as exc:
+            log.warning("API history unavailable: %s", exc)
+            return None
 
 
-async def _run(engine: Engine, mqtt: MqttConfig, args: argparse.Namespace) -> None:
-    service = EngineService(engine, mqtt, lease_s=args.lease_s, standby=args.standby)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, service.stop)
-    log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, mqtt.host)
-    if unbounded := unbounded_meters(engine.plant):
-        log.warning(
-            "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
-            ",".join(unbounded),
-            args.plant,
-        )
-    server = _api_server(engine, args) if args.http_port >= 0 else None
-    api_task = asyncio.create_task(server.serve()) if server is not None else None
-    try:
-        await service.run()
-    finally:
-        if server is not None and api_task is not None:
-            server.should_exit = True
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(5):
-                    await api_task
-
-
-def _api_server(engine: Engine, args: argparse.Namespace) -> Any:
-    """The operator API under uvicorn, in this event loop; None when the API is not installed."""
+def _api_settings(args: argparse.Namespace) -> Any:
+    """The API's settings (``--http-*`` > ``ZCF_API_*`` > default); None when the API is not installed."""
     try:
         api = importlib.import_module("carbon_engine.api")
-        create_app = api.create_app
-    except (ImportError, AttributeError) as exc:
+    except ImportError as exc:
         log.warning("operator API not available (%s); running without HTTP", exc)
         return None
+    flags = {"host": "--http-host", "port": "--http-port"}
+    return from_env(api.ApiSettings, flags, host=args.http_host, port=args.http_port)
+
+
+def _api_server(settings: Any, engine: Engine, reader: Any) -> Any:
+    """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
-    settings = (
-        api.ApiSettings(host=args.http_host, port=args.http_port) if hasattr(api, "ApiSettings") else None
-    )
-    app = create_app(settings, engine, _reader(args))
+    from carbon_engine.api import create_app
+
+    app = create_app(settings, engine, reader)
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(
         app,
-        host=args.http_host,
-        port=args.http_port,
+        host=settings.host,
+        port=settings.port,
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=2,
     )
-    log.info("operator API on http://%s:%d", args.http_host, args.http_port)
+    log.info("operator API on http://%s:%d", settings.host, settings.port)
     return uvicorn.Server(config)
-
-
-def _reader(args: argparse.Namespace) -> Any:
-    """A store reader for the API's history, or None when none can be opened."""
-    url = args.store or env_override("store_url") or f"sqlite:///{(args.data_dir / DB_FILE).resolve()}"
-    try:
-        from iiot_core.store.registry import open_reader
-
-        return open_reader(url)
-    except (ImportError, ConfigError) as exc:
-        log.warning("API history unavailable: %s", exc)
-        return None
 
 
 if __name__ == "__main__":

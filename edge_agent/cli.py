@@ -1,19 +1,13 @@
-"""``zcf edge --config FILE``: run an edge agent until SIGINT/SIGTERM."""
+"""``zcf edge --config FILE``: run an edge agent until SIGINT/SIGTERM (see iiot_core.runner)."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
-import sys
 
 from edge_agent import config
 from edge_agent.agent import Agent
-from iiot_core import logs
-from iiot_core.errors import ConfigError, ZcfError
-
-log = logging.getLogger(__name__)
+from iiot_core import runner
+from iiot_core.errors import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,25 +31,10 @@ def main(argv: list[str]) -> int:
         cfg = config.load(args.config)
         cfg = cfg.model_copy(update={"mqtt": cfg.mqtt.with_client_id(args.client_id)})
     except ConfigError as exc:
-        for line in exc.problems:
-            print(line, file=sys.stderr)
-        return 2
+        return runner.print_problems(exc)
     if args.check:
         print(f"{args.config}: OK ({len(cfg.devices)} devices)")
         return 0
-    logs.setup(args.log_level)
-    try:
-        asyncio.run(run(config.with_data_dir(cfg, args.data_dir)))
-    except ZcfError as exc:
-        log.error("edge agent failed: %s", exc)
-        return 1
-    return 0
-
-
-async def run(cfg: config.EdgeConfig) -> None:
-    """Run an agent for ``cfg`` until SIGINT or SIGTERM."""
-    agent = Agent(cfg)
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, agent.stop)
-    await agent.run()
+    return runner.run(
+        "zcf edge", lambda: Agent(config.with_data_dir(cfg, args.data_dir)), log_level=args.log_level
+    )

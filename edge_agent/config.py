@@ -7,9 +7,8 @@ directory (``zcf edge --data-dir``, default ``data`` in the working directory).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from edge_agent.config_devices import (
     DeviceConfig,
@@ -20,7 +19,7 @@ from edge_agent.config_devices import (
     OpcuaDevice,
     OpcuaPoint,
 )
-from iiot_core.config_loader import env_override, read_toml
+from iiot_core.config_loader import read_toml, validate
 from iiot_core.errors import ConfigError
 from iiot_core.mqtt_config import MqttConfig
 from iiot_core.topics import check_segment
@@ -97,22 +96,8 @@ class EdgeConfig(BaseModel):
 def load(path: str | Path) -> EdgeConfig:
     """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section."""
     p = Path(path)
-    data = read_toml(p)
-    try:
-        cfg = EdgeConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(_format(str(p), data, exc)) from exc
-    try:
-        mqtt = cfg.mqtt.with_env()
-        if (proto := env_override("mqtt_protocol")) is not None:
-            mqtt = MqttConfig.model_validate({**mqtt.model_dump(), "protocol": int(proto)})
-        return cfg.model_copy(update={"mqtt": mqtt})
-    except ValidationError as exc:
-        raise ConfigError(
-            [f"{p}: mqtt (from ZCF_MQTT_* environment): {e['msg']}" for e in exc.errors()]
-        ) from exc
-    except ValueError as exc:  # int() of ZCF_MQTT_PROTOCOL
-        raise ConfigError([f"{p}: mqtt.protocol (from ZCF_MQTT_PROTOCOL): {exc}"]) from exc
+    cfg = validate(EdgeConfig, read_toml(p), str(p), tags=_KINDS)
+    return cfg.model_copy(update={"mqtt": cfg.mqtt.with_env()})
 
 
 def with_data_dir(cfg: EdgeConfig, data_dir: str | Path) -> EdgeConfig:
@@ -137,39 +122,3 @@ def check(path: str | Path) -> list[str]:
     except ConfigError as exc:
         return list(exc.problems)
     return []
-
-
-def _format(source: str, data: dict[str, Any], exc: ValidationError) -> list[str]:
-    lines = []
-    for err in exc.errors():
-        got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        msg, loc = err["msg"].removeprefix("Value error, "), err["loc"]
-        if err["type"] == "missing":
-            msg = "missing key (required)"
-        elif err["type"] == "extra_forbidden":
-            msg = "unknown key (not allowed here)"
-        elif err["type"] == "union_tag_invalid":
-            loc, msg = (*loc, "kind"), f"unknown device kind (expected one of {', '.join(_KINDS)})"
-            shown = f" (got {err.get('ctx', {}).get('tag')!r})"
-        elif err["type"] == "union_tag_not_found":
-            loc, msg = (*loc, "kind"), f"missing key (one of {', '.join(_KINDS)})"
-        lines.append(f"{source}: {_key_path(loc, data)}: {msg}{shown}")
-    return lines
-
-
-def _key_path(loc: tuple[int | str, ...], data: Any) -> str:
-    """Render a pydantic location as ``devices[2](pv-inverter).points[1](pv_energy).type``."""
-    out = ""
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            node = node[part] if isinstance(node, list) and part < len(node) else None
-            name = node.get("name") if isinstance(node, dict) else None
-            out += f"[{part}]" + (f"({name})" if isinstance(name, str) else "")
-        elif part in _KINDS and isinstance(node, dict) and node.get("kind") == part:
-            continue  # the union tag pydantic inserts: noise for a reader
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"

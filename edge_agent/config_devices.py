@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from iiot_core.registers import ByteOrder, DataType, RegisterKind
+from iiot_core.store.lineproto import point_name_problem
 from iiot_core.topics import check_segment
 
 # ns=2;s=Line1.State | ns=2;i=1001 | nsu=urn:zcf:sim;s=Line1.State (also g= and b= identifiers)
@@ -16,6 +17,14 @@ _NODE_ID = re.compile(r"^(ns=\d+;|nsu=[^;]+;)?[sigb]=.+$")
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _point_name(name: str) -> str:
+    """``name`` if ingest will store it as it is (the rule ingest applies), else ValueError."""
+    problem = point_name_problem(name)
+    if problem is not None:
+        raise ValueError(problem)
+    return name
 
 
 def _unique_points(points: list[ModbusPoint] | list[OpcuaPoint]) -> None:
@@ -44,7 +53,7 @@ class ModbusPoint(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return check_segment(v, "point name")
+        return _point_name(v)
 
     @model_validator(mode="after")
     def _bits_are_bool(self) -> ModbusPoint:
@@ -117,7 +126,7 @@ class OpcuaPoint(_Strict):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return check_segment(v, "point name")
+        return _point_name(v)
 
     @field_validator("node_id")
     @classmethod

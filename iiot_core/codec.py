@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import msgspec
@@ -14,6 +15,10 @@ MAX_PAYLOAD_BYTES = 256 * 1024
 # A source timestamp further than this from "now" is refused as absurd (clock or unit error).
 MAX_FUTURE_MS = 24 * 3600 * 1000
 MAX_PAST_MS = 5 * 365 * 24 * 3600 * 1000
+
+# msgspec's answer to a number literal beyond float range (1e999, -1e999, 1 and 400 zeros)
+# at a point value: JSON has no infinity, so it is as non-finite as a NaN token.
+_OVERFLOW = re.compile(r"^Number out of range - at `(\$\.points\[\d+\]\.value)`$")
 
 _encoder = msgspec.json.Encoder()
 _telemetry_decoder = msgspec.json.Decoder(Telemetry)
@@ -32,6 +37,8 @@ def decode_telemetry(payload: bytes | bytearray, now_ms: int | None = None) -> T
     try:
         msg = _telemetry_decoder.decode(payload)
     except msgspec.ValidationError as exc:
+        if m := _OVERFLOW.match(str(exc)):
+            raise WireError("non_finite", f"{m.group(1)}: number beyond float range") from exc
         raise WireError("schema", str(exc)) from exc
     except msgspec.DecodeError as exc:
         raise WireError("malformed_json", str(exc)) from exc

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from iiot_core.config_errors import format_validation
 from iiot_core.errors import ConfigError
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _key_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out or "(top level)"
-
-
-def format_validation(source: str, exc: ValidationError) -> list[str]:
-    """One line per pydantic error: ``file: key.path: message (got value)``."""
-    lines = []
-    for err in exc.errors():
-        # Discriminated unions put the tag name in loc; it is noise for a reader.
-        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.endswith("]")))
-        got = err.get("input")
-        shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
-        lines.append(f"{source}: {_key_path(loc)}: {err['msg']}{shown}")
-    return lines
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -47,20 +26,18 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError([f"{path}: TOML syntax error: {exc}"]) from exc
 
 
-def validate(model: type[M], data: dict[str, Any], source: str) -> M:
-    """Validate ``data`` into ``model``; faults become a ConfigError naming ``source``."""
+def validate(model: type[M], data: dict[str, Any], source: str, *, tags: Sequence[str] = ()) -> M:
+    """Validate ``data`` into ``model``; faults become a ConfigError naming ``source`` and each key.
+
+    ``tags``: the kinds of the file's discriminated union, named when an item gives none.
+    """
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation(source, exc)) from exc
+        raise ConfigError(format_validation(source, exc, data, tags=tags)) from exc
 
 
 def load_toml(model: type[M], path: str | Path) -> M:
     """Read and validate a TOML config file."""
     p = Path(path)
     return validate(model, read_toml(p), str(p))
-
-
-def env_override(name: str, default: str | None = None) -> str | None:
-    """Return ``ZCF_<NAME>`` from the environment, or ``default``."""
-    return os.environ.get(f"ZCF_{name.upper()}", default)

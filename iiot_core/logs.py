@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
-import os
+
+from iiot_core.settings import CoreEnv, from_env
 
 
 def setup(level: str | None = None) -> None:
-    """Configure root logging (``ZCF_LOG_LEVEL`` overrides the default INFO)."""
-    chosen = (level or os.environ.get("ZCF_LOG_LEVEL") or "INFO").upper()
+    """Configure root logging: ``level`` (a command line's), else ``ZCF_LOG_LEVEL``, else INFO.
+
+    Raises ConfigError naming the flag or variable when the level is not one of logging's.
+    """
+    chosen = from_env(CoreEnv, {"log_level": "--log-level"}, log_level=level).log_level or "INFO"
     logging.basicConfig(
         level=chosen,
         format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from iiot_core.config_loader import env_override
+from iiot_core.settings import MqttEnv, MqttProtocol, MqttUrl, from_env
 
 
 class MqttConfig(BaseModel):
@@ -15,27 +14,16 @@ class MqttConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    url: str = "mqtt://127.0.0.1:1883"
+    url: MqttUrl = "mqtt://127.0.0.1:1883"
     username: str | None = None
     password: str | None = None
     ca_file: str | None = None
     tls_insecure: bool = False
     client_id: str | None = None
     keepalive_s: int = Field(default=30, ge=5, le=3600)
-    protocol: Literal[5, 4] = 5
+    protocol: MqttProtocol = 5
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
-
-    @field_validator("url")
-    @classmethod
-    def _check_url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("mqtt", "mqtts", "tcp", "ssl"):
-            raise ValueError("scheme must be mqtt:// or mqtts://")
-        if not parts.hostname:
-            raise ValueError("URL has no host")
-        _ = parts.port  # raises ValueError on a bad port
-        return v
 
     @property
     def tls(self) -> bool:
@@ -58,15 +46,9 @@ class MqttConfig(BaseModel):
         return user, pw
 
     def with_env(self) -> MqttConfig:
-        """Apply ZCF_MQTT_URL, _USERNAME, _PASSWORD, ``_CA_FILE``, ``_CLIENT_ID``, ``_PROTOCOL`` (5|4)."""
-        updates: dict[str, object] = {
-            key: val
-            for key in ("url", "username", "password", "ca_file", "client_id")
-            if (val := env_override(f"mqtt_{key}")) is not None
-        }
-        if (proto := env_override("mqtt_protocol")) is not None:
-            updates["protocol"] = int(proto) if proto.isdigit() else proto
-        return self.model_validate({**self.model_dump(), **updates}) if updates else self
+        """This config with the ``ZCF_MQTT_*`` variables set laid over it (see ``MqttEnv``)."""
+        updates = from_env(MqttEnv).model_dump(exclude_none=True)
+        return self.model_copy(update=updates) if updates else self
 
     def with_client_id(self, client_id: str | None) -> MqttConfig:
         """This config with a client id given on the command line (it wins over the environment)."""

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import logging
-import signal
 import sys
 from pathlib import Path
 
-from iiot_core import logs
-from iiot_core.config_loader import env_override
+from pydantic import ValidationError
+
+from iiot_core import runner
+from iiot_core.config_errors import format_settings
 from iiot_core.errors import ConfigError, StoreError
 from iiot_core.mqtt_config import MqttConfig
+from iiot_core.settings import CoreEnv, from_env
 from ingest_service.config import IngestSettings
 from ingest_service.service import IngestService
-
-log = logging.getLogger(__name__)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="zcf ingest",
         description="Subscribe to telemetry (QoS 1, persistent session), validate, batch and "
         "write it to the store; ack each message only once it is written. The broker comes "
-        "from ZCF_MQTT_URL (default mqtt://127.0.0.1:1883).",
+        "from ZCF_MQTT_URL (default mqtt://127.0.0.1:1883); options win over the environment.",
     )
     p.add_argument(
         "--store",
@@ -61,45 +59,51 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# The option that sets each IngestSettings field, to name it in an error.
+FLAGS = {
+    "store_url": "--store",
+    "batch_max_points": "--batch-points",
+    "batch_max_age_s": "--batch-age",
+    "status_interval_s": "--status-interval",
+}
+
+
 def settings_from_args(args: argparse.Namespace) -> IngestSettings:
     """Settings from the options, with ZCF_STORE_URL and ZCF_MQTT_* from the environment."""
+    values = {
+        "mqtt": MqttConfig().with_env().with_client_id(args.client_id),
+        "store_url": from_env(CoreEnv, FLAGS, store_url=args.store).store_url,
+        "data_dir": args.data_dir,
+        "share": args.share,
+        "client_id": args.client_id,
+        "http_host": args.http_host,
+        "http_port": None if args.http_port < 0 else args.http_port,
+        "batch_max_points": args.batch_points,
+        "batch_max_age_s": args.batch_age,
+        "max_queued_points": args.max_queued_points,
+        "status_interval_s": args.status_interval,
+    }
     try:
-        return IngestSettings(
-            mqtt=MqttConfig().with_env().with_client_id(args.client_id),
-            store_url=args.store or env_override("store_url"),
-            data_dir=args.data_dir,
-            share=args.share,
-            client_id=args.client_id,
-            http_host=args.http_host,
-            http_port=None if args.http_port < 0 else args.http_port,
-            batch_max_points=args.batch_points,
-            batch_max_age_s=args.batch_age,
-            max_queued_points=args.max_queued_points,
-            status_interval_s=args.status_interval,
-        )
-    except ValueError as exc:  # pydantic ValidationError is a ValueError
-        raise ConfigError([f"zcf ingest: {exc}"]) from exc
+        return IngestSettings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError([f"zcf ingest: {line}" for line in format_settings(exc, _flag)]) from exc
 
 
-async def _run(service: IngestService) -> None:
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, service.stop)
-    await service.run()
+def _flag(field: str) -> str:
+    return FLAGS.get(field, "--" + field.replace("_", "-"))
+
+
+def _service(args: argparse.Namespace) -> IngestService:
+    settings = settings_from_args(args)
+    settings.topic_filters()  # checks the share group name
+    return IngestService(settings)
 
 
 def main(argv: list[str]) -> int:
     """Entry point of ``zcf ingest``; 0 on a clean stop, 2 on a bad or unreachable store."""
     args = build_parser().parse_args(argv)
-    logs.setup()
-    try:
-        settings = settings_from_args(args)
-        settings.topic_filters()  # checks the share group name
-        asyncio.run(_run(IngestService(settings)))
-    except (ConfigError, StoreError, ValueError, OSError) as exc:  # OSError: HTTP port in use
-        print(f"zcf ingest: {exc}", file=sys.stderr)
-        return 2
-    return 0
+    # A store that cannot be opened is refused like a bad config; OSError: the HTTP port is in use.
+    return runner.run("zcf ingest", lambda: _service(args), refusals=(StoreError, ValueError, OSError))
 
 
 if __name__ == "__main__":

@@ -5,15 +5,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import logging
-import os
-import signal
 import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from iiot_core import logs
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from iiot_core import runner
+from iiot_core.settings import from_env
 from simulators.faults import FaultSpec, check_fault, counter_event, parse_fault, run_faults
 from simulators.opcua_server import OpcuaSecurity
 from simulators.plant import Plant, PlantSpec, run_plant
@@ -51,11 +53,18 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+class SimEnv(BaseSettings):
+    """Secrets of the simulated plant: ``ZCF_SIM_OPCUA_PASSWORD`` (never on the command line)."""
+
+    model_config = SettingsConfigDict(env_prefix="ZCF_SIM_", frozen=True)
+
+    opcua_password: str | None = None
+
+
 def _security(args: argparse.Namespace) -> OpcuaSecurity | None:
     if args.cert_dir is None:
         return None
-    password = os.environ.get("ZCF_SIM_OPCUA_PASSWORD")
-    return OpcuaSecurity(args.cert_dir, args.opcua_user, password)
+    return OpcuaSecurity(args.cert_dir, args.opcua_user, from_env(SimEnv).opcua_password)
 
 
 def _faults(texts: list[str], spec: PlantSpec) -> list[FaultSpec]:
@@ -92,11 +101,9 @@ def _log_endpoints(plant: Plant) -> None:
             log.info("serving device=%s modbus=%s:%d unit=%d framer=%s", device, host, port, unit, framer)
 
 
-async def _serve(args: argparse.Namespace, spec: PlantSpec, faults: list[FaultSpec]) -> None:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+async def _serve(
+    args: argparse.Namespace, spec: PlantSpec, faults: list[FaultSpec], stop: asyncio.Event
+) -> None:
     start = _start(args.start, spec)
     async with run_plant(
         spec,
@@ -124,7 +131,6 @@ def main(argv: list[str]) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:
         return int(exc.code or 0)
-    logs.setup()
     spec = PlantSpec.example()
     try:
         faults = _faults(args.fault, spec)
@@ -133,9 +139,5 @@ def main(argv: list[str]) -> int:
     except ValueError as exc:
         print(f"zcf sim: {exc}", file=sys.stderr)
         return 2
-    try:
-        asyncio.run(_serve(args, spec, faults))
-    except (OSError, RuntimeError) as exc:
-        log.error("simulator failed: %s", exc)
-        return 1
-    return 0
+    serve = functools.partial(_serve, args, spec, faults)
+    return runner.run("zcf sim", lambda: runner.UntilStopped(serve), failures=(OSError, RuntimeError))

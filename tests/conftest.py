@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import Influxd, Mosquitto, VictoriaMetrics, influxd, mosquitto, victoria_metrics
+from tests.support.servers import Influxd, Mosquitto, VictoriaMetrics, influxd, mosquitto, victoria_metrics
 
 
 @pytest.fixture

@@ -177,7 +177,7 @@ NOT_ON_A_GATEWAY = (
     "starlette",
     "uvicorn",
     "numpy",
-    "pydantic_settings",
+    # (pydantic_settings is in the base: every role reads its ZCF_* variables through it)
     "amqtt",
     "influxdb_client",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -23,10 +24,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from iiot_core import logs, topics
+from iiot_core import runner, topics
 from iiot_core.config_loader import read_toml
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
+from iiot_core.settings import CoreEnv, MqttEnv, from_env
 from zcf.demo_monitor import DemoMonitor
 from zcf.embedded_broker import EmbeddedBroker
 
@@ -78,16 +80,17 @@ def mosquitto_binary() -> str | None:
 
 
 class Demo:
-    def __init__(self, args: argparse.Namespace) -> None:
+    def __init__(self, args: argparse.Namespace, external_broker: str | None = None) -> None:
         self.args = args
+        self.external_broker = external_broker
         self.procs: list[tuple[str, subprocess.Popen[bytes]]] = []
         self.embedded: EmbeddedBroker | None = None
         self.env = dict(os.environ)
         self.logdir = args.data_dir / "logs"
 
     async def start_broker(self) -> str:
-        if "ZCF_MQTT_URL" in os.environ:
-            return os.environ["ZCF_MQTT_URL"]
+        if self.external_broker is not None:
+            return self.external_broker
         url = f"mqtt://127.0.0.1:{self.args.mqtt_port}"
         binary = mosquitto_binary()
         if binary:
@@ -119,7 +122,7 @@ class Demo:
 
     async def start_roles(self, mqtt_url: str) -> None:
         self.env["ZCF_MQTT_URL"] = mqtt_url
-        store = os.environ.get("ZCF_STORE_URL") or f"sqlite:///{(self.args.data_dir / 'zcf.db').resolve()}"
+        store = from_env(CoreEnv).store_url or f"sqlite:///{(self.args.data_dir / 'zcf.db').resolve()}"
         for name, cmd in _roles(self.args, store):
             self._spawn(name, [sys.executable, "-m", "zcf.cli", *cmd])
             if name == "sim":
@@ -180,11 +183,11 @@ def busy_ports(ports: dict[int, str]) -> list[str]:
     return busy
 
 
-def _needed_ports(args: argparse.Namespace) -> dict[int, str]:
+def _needed_ports(args: argparse.Namespace, external_broker: str | None) -> dict[int, str]:
     """The fixed loopback ports this demo listens on: devices, API and (when local) the broker."""
     ports = dict.fromkeys(_device_ports(args.examples / "edge.toml"), "simulated device")
     ports[args.port] = "dashboard, --port"
-    if "ZCF_MQTT_URL" not in os.environ:
+    if external_broker is None:
         ports[args.mqtt_port] = "MQTT broker, --mqtt-port"
     return ports
 
@@ -239,7 +242,8 @@ async def _watch(demo: Demo, monitor: DemoMonitor, args: argparse.Namespace, sto
 async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
     """Run the demo until ``stop`` is set or a role dies; return the exit code."""
     started = time.monotonic()  # the start-up figures count from here, not from the first role
-    if busy := busy_ports(_needed_ports(args)):
+    external_broker = from_env(MqttEnv).url  # ZCF_MQTT_URL: the demo starts no broker
+    if busy := busy_ports(_needed_ports(args, external_broker)):
         # Another demo (or service) would answer in our place and the roles would die one by one.
         print(
             f"zcf demo: port already in use on 127.0.0.1: {', '.join(busy)}; "
@@ -248,7 +252,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
         )
         return 2
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    demo = Demo(args)
+    demo = Demo(args, external_broker)
     demo.logdir.mkdir(exist_ok=True)
     monitor = DemoMonitor(started=started)
     watch: MqttConnection | None = None
@@ -284,13 +288,4 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
 
 def main(argv: list[str]) -> int:
     args = _parse(argv)
-    logs.setup()
-
-    async def _main() -> int:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        return await run(args, stop)
-
-    return asyncio.run(_main())
+    return runner.run("zcf demo", lambda: runner.UntilStopped(functools.partial(run, args)))

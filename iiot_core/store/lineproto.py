@@ -10,24 +10,61 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from iiot_core.model import Point, Quality, Telemetry
-from iiot_core.store.base import QUALITY_SUFFIX, SEQ_FIELD, Record
+from iiot_core.store.base import QUALITY_SUFFIX, SEQ_FIELD, TAGS, Record
 
-_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ ", "\\": "\\\\"})
+# A backslash is written as it is: InfluxDB 1.x keeps ``\\`` as two characters where 2.x and
+# VictoriaMetrics read one, but all three keep a backslash before an ordinary character.
+_KEY_ESCAPES = str.maketrans({",": r"\,", "=": r"\=", " ": r"\ "})
 _TAG_ESCAPES = _KEY_ESCAPES
 _CACHE_LIMIT = 100_000
 _keys: dict[str, str] = {}
 _tags: dict[str, str] = {}
 _GOOD = Quality.GOOD
+MAX_NAME_CHARS = 200
+# Field keys a store drops or takes for something else: ``time`` (dropped by InfluxDB 1.x with
+# a 204, refused by 2.x), 2.x's ``_field``/``_measurement``, our own ``seq``, and the tag keys
+# (a field named like a tag hides the tag from ``WHERE site = ...`` and from our readers).
+RESERVED_NAMES = frozenset({"time", "_field", "_measurement", SEQ_FIELD, *TAGS})
+# What a backslash must not precede: InfluxDB reads ``\,`` ``\=`` ``\ `` and 1.x ``\"`` as
+# escapes, 2.x and VictoriaMetrics read ``\\`` as one backslash, 1.x as two.
+_BACKSLASH_BEFORE = frozenset(',= "\\')
 
 
 def point_name_problem(name: str) -> str | None:
-    """Why ``name`` cannot be a field name, or None if it can."""
-    if not name or len(name) > 200:
-        return "point name empty or longer than 200 characters"
-    if name == SEQ_FIELD or name.endswith(QUALITY_SUFFIX):
-        return f"point name {name!r} is reserved ({SEQ_FIELD!r} and '*{QUALITY_SUFFIX}')"
+    """Why ``name`` cannot be a point (field) name that every store keeps as it is, or None.
+
+    The one rule for the edge agent's config check, ingest validation and engine results.
+    """
+    if not name or len(name) > MAX_NAME_CHARS:
+        return f"point name empty or longer than {MAX_NAME_CHARS} characters"
+    if name in RESERVED_NAMES or name.endswith(QUALITY_SUFFIX):
+        return (
+            f"point name {name!r} is reserved: {', '.join(sorted(RESERVED_NAMES))} "
+            f"and '*{QUALITY_SUFFIX}' are store keys"
+        )
     if not name.isprintable():
-        return f"point name {name!r} holds control characters"
+        return f"point name {name!r} holds control or unprintable characters"
+    if (problem := _backslash_problem(name)) is not None:
+        return problem
+    if '"' in name:
+        # VictoriaMetrics (v2 write API) reads a '"' in a field key as the start of a string
+        # value: the point is stored as 0 and the field after it is lost.
+        return f"point name {name!r} holds a double quote, which VictoriaMetrics misreads"
+    return None
+
+
+def _backslash_problem(name: str) -> str | None:
+    i = name.find("\\")
+    while i >= 0:
+        after = name[i + 1 : i + 2]
+        if not after:
+            return f"point name {name!r} ends with a backslash, which line protocol cannot carry"
+        if after in _BACKSLASH_BEFORE:
+            return (
+                f"point name {name!r} has a backslash before {after!r}, which InfluxDB "
+                "would read as an escape (a backslash is fine before any other character)"
+            )
+        i = name.find("\\", i + 1)
     return None
 
 

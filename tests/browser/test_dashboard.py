@@ -13,8 +13,8 @@ from playwright.sync_api import Page, expect
 
 from carbon_engine.api import ApiSettings, create_app
 from iiot_core.store import open_reader
-from tests.carbon_engine.api.engine_setup import feed_plant, live_feeder
-from tests.carbon_engine.api.live_server import Feeder, LiveServer, live_server
+from tests.support.engine_setup import feed_plant, live_feeder
+from tests.support.live_server import Feeder, LiveServer, live_server
 
 TIMEOUT_MS = 10_000
 

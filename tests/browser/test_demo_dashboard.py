@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 
 from iiot_core import codec, topics
 from iiot_core.model import DeviceStatus
-from tests.demo_process import DemoProcess, running_demo
+from tests.support.demo_process import DemoProcess, running_demo
 
 TIMEOUT_MS = 15_000
 AGENT = "edge-test"  # an edge agent the demo does not run, reported offline below

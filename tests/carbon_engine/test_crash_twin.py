@@ -19,7 +19,7 @@ from iiot_core.codec import encode
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.carbon_engine.twins import STEP_MS, EngineProc, Results, fast_plant, poll, rel_diff
-from tests.servers import mosquitto
+from tests.support.servers import mosquitto
 
 STEPS = 300  # 10 minutes of event time, 20 times faster than real time
 PACE_S = 0.1
@@ -52,7 +52,8 @@ async def test_engine_killed_twice_matches_its_twin(tmp_path: Path) -> None:
         pub_a, pub_b = await _connect(ba.url, "pub-a"), await _connect(bb.url, "pub-b")
         twin.start()
         victim.start()
-        await asyncio.sleep(2.0)  # both subscribed (persistent sessions from now on)
+        await twin.connected()  # subscribed: persistent sessions from now on
+        await victim.connected()
         base = (now_ms() - STEPS * STEP_MS) // 1000 * 1000
         kills, restart_at = _kill_steps(base), float("inf")
         try:

@@ -24,7 +24,7 @@ from iiot_core.model import SCHEMA_VERSION, DeviceStatus, Telemetry
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.carbon_engine.helpers import telemetry
-from tests.servers import Mosquitto, free_port, wait_port
+from tests.support.servers import Mosquitto, free_port, wait_port
 
 EXAMPLE = Path(__file__).parents[2] / "deploy" / "examples" / "plant.toml"
 ROOT = Path(__file__).parents[2]
@@ -164,7 +164,7 @@ async def test_cli_serves_engine_and_api(broker: Mosquitto, tmp_path: Path) -> N
 async def test_simulated_plant_through_edge_agent_to_engine(broker: Mosquitto, tmp_path: Path) -> None:
     """The whole chain: simulators -> edge agent -> Mosquitto -> engine; live power matches the plant."""
     from simulators.plant import PlantSpec, run_plant
-    from tests.edge_agent.conftest import config_for, running
+    from tests.support.edge import config_for, running
 
     engine = Engine.from_file(EXAMPLE, tmp_path / "engine")
     service = EngineService(engine, MqttConfig(url=broker.url), tick_s=0.1)

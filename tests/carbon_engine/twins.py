@@ -6,11 +6,13 @@ so that SIGKILL really kills it.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,6 +85,16 @@ class EngineProc:
                 [sys.executable, "-m", "carbon_engine.cli", *args], cwd=ROOT, env=env, stderr=out, stdout=out
             )
         self.starts += 1
+
+    async def connected(self, within_s: float = 30.0) -> None:
+        """Wait until this start of the engine has its MQTT session (its log says so), then its SUBACKs."""
+        deadline = time.monotonic() + within_s
+        while self.log.read_text().count("MQTT connected") < self.starts:
+            assert time.monotonic() < deadline, (
+                f"engine {self.client_id} did not connect: {self.log.read_text()}"
+            )
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
 
     def kill(self) -> None:
         assert self.proc is not None

@@ -8,9 +8,9 @@ import pytest
 
 from simulators.plant import PlantSpec, run_plant
 from simulators.profiles import LINE1
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto
-from tests.simulators.conftest import NOON, first_fault_after
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto
+from tests.support.simulators import NOON, first_fault_after
 
 BITS = ("breaker_closed", "running", "fault_alarm")
 EXPECTED = {"running": (1.0, 1.0, 0.0), "faulted": (1.0, 0.0, 1.0)}

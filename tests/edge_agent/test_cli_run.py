@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 from simulators.plant import PlantSpec, run_plant
-from tests.edge_agent.conftest import EXAMPLE, Collector
-from tests.servers import Mosquitto
+from tests.support.edge import EXAMPLE, Collector
+from tests.support.servers import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_PORTS = {15020: "main-meter", 15021: "pv-inverter", 15022: "line2-meter"}

@@ -10,7 +10,7 @@ import pytest
 
 from edge_agent import config
 from iiot_core.errors import ConfigError
-from tests.edge_agent.conftest import EXAMPLE
+from tests.support.edge import EXAMPLE
 from zcf import cli
 
 HEAD = """

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from edge_agent.config_devices import DeviceConfig, ModbusPoint
 from simulators.plant import PlantSpec, run_plant
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto
-from tests.simulators.conftest import NOON
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto
+from tests.support.simulators import NOON
 
 EXPECTED_UNITS = {
     ("main-meter", "active_power"): "kW",

@@ -10,9 +10,9 @@ import pytest
 from edge_agent.agent import Agent
 from simulators.opcua_server import OpcuaSecurity, SecurityMode
 from simulators.plant import PlantSpec, run_plant
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto
-from tests.simulators.conftest import NOON
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto
+from tests.support.simulators import NOON
 
 
 def _count(c: Collector, name: str) -> int:

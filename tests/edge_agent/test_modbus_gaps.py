@@ -10,9 +10,9 @@ import pytest
 
 from simulators.plant import PlantSpec, run_plant
 from simulators.register_maps import MAIN_METER, ModbusServerSpec
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto
-from tests.simulators.conftest import NOON
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto
+from tests.support.simulators import NOON
 
 # Implemented: 0-11 (voltages, currents), 52-53 (power), 72-79 (energy and spare).
 GAPPY_METER = dataclasses.replace(MAIN_METER, holes=((12, 40), (54, 18)))

@@ -13,9 +13,9 @@ from edge_agent.drivers.base import DriverContext
 from edge_agent.drivers.opcua import OpcuaDriver, number_of, quality_of
 from iiot_core.model import Quality, Telemetry
 from simulators.plant import PlantSpec, run_plant
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto
-from tests.simulators.conftest import NOON
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto
+from tests.support.simulators import NOON
 
 
 def test_status_code_mapping() -> None:

@@ -6,8 +6,8 @@ import asyncio
 from pathlib import Path
 
 from simulators.plant import PlantSpec, run_plant
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto
 
 
 def _state(c: Collector, name: str) -> str:

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from simulators.plant import PlantSpec, run_plant
-from tests.edge_agent.conftest import Collector, config_for, running
-from tests.servers import Mosquitto, free_port
+from tests.support.edge import Collector, config_for, running
+from tests.support.servers import Mosquitto, free_port
 
 MODBUS = {"main-meter", "pv-inverter"}
 

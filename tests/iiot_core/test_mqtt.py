@@ -10,7 +10,7 @@ import pytest
 from iiot_core.errors import PublishError
 from iiot_core.mqtt import MqttConnection, Subscription, Will
 from iiot_core.mqtt_config import MqttConfig
-from tests.servers import Mosquitto, free_port, running
+from tests.support.servers import Mosquitto, free_port, running
 
 
 async def test_publish_is_acked_and_received(broker: Mosquitto) -> None:

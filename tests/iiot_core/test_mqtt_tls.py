@@ -15,7 +15,7 @@ from iiot_core.errors import PublishError
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from tests.iiot_core.tls_certs import make_ca_and_server
-from tests.servers import free_port, wait_port
+from tests.support.servers import free_port, wait_port
 
 
 @pytest.fixture

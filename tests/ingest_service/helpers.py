@@ -18,7 +18,7 @@ from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from ingest_service.config import IngestSettings
 from ingest_service.service import IngestService
-from tests.iiot_core.store.samples import make_msg, now_ms
+from tests.support.samples import make_msg, now_ms
 
 
 def settings(broker_url: str, store_url: str, tmp: Path, **kw: object) -> IngestSettings:

@@ -21,7 +21,7 @@ from tests.ingest_service.helpers import (
     wait_for,
 )
 from tests.ingest_service.test_delivery import influx_seqs
-from tests.servers import Influxd, Mosquitto
+from tests.support.servers import Influxd, Mosquitto
 
 POINTS = 3  # per message, as built by ``stream``
 LIMIT = 300  # max_queued_points

@@ -11,10 +11,10 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from iiot_core import codec, topics
-from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.ingest_service.helpers import deadletter_watcher, publisher, running, settings, topic_of, wait_for
 from tests.ingest_service.test_ingest_sqlite import sqlite_seqs
-from tests.servers import Mosquitto
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Mosquitto
 
 T = topics.telemetry("s1", "a1", "l1", "m1")
 
@@ -30,13 +30,14 @@ def bad_point(value: str) -> bytes:
     return msg.replace(b'"value":1.5', b'"value":' + value.encode())
 
 
+BAD_NAMES = ["time", "site", "device", "a\\", "a\\\\b", 'a"b']
 BAD: list[tuple[str, bytes, str]] = [
     (T, b"{not json", "malformed_json"),
     (T, b"\xff\xfe\x00binary", "malformed_json"),
     (T, raw(seq="seven"), "schema"),
     (T, raw(points=[{"name": "p", "value": "high", "ts": now_ms()}]), "schema"),
     (T, bad_point("NaN"), "non_finite"),
-    (T, bad_point("1e999"), "schema"),
+    (T, bad_point("1e999"), "non_finite"),  # beyond float range: JSON's spelling of infinity
     (T, raw(schema=2), "unknown_schema"),
     (T, raw(points=[{"name": "p", "value": 1.0, "ts": now_ms() + 10 * 86_400_000}]), "absurd_timestamp"),
     (T, raw(points=[{"name": "p", "value": 1.0, "ts": 1_000}]), "absurd_timestamp"),
@@ -54,6 +55,10 @@ BAD: list[tuple[str, bytes, str]] = [
     # Wider than the stores' signed 64-bit integers: refused alike whatever the store.
     (T, raw(seq=2**63), "schema"),
     (T, raw(ts=-(2**63) - 1), "schema"),
+    (T, bad_point("-1e999"), "non_finite"),
+    (T, bad_point("1" + "0" * 400), "non_finite"),
+    # Names a store would drop (time), hide a tag with (site, device) or misread (the rest).
+    *[(T, raw(points=[{"name": n, "value": 1.0, "ts": now_ms()}]), "bad_point_name") for n in BAD_NAMES],
 ]
 
 

@@ -26,7 +26,7 @@ from tests.ingest_service.helpers import (
     wait_for,
 )
 from tests.ingest_service.test_ingest_sqlite import sqlite_seqs
-from tests.servers import Influxd, Mosquitto, free_port
+from tests.support.servers import Influxd, Mosquitto, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 

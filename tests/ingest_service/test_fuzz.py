@@ -25,11 +25,11 @@ from iiot_core import topics
 from iiot_core.codec import decode_telemetry
 from iiot_core.model import Telemetry
 from iiot_core.store import Selector, open_reader
-from tests.iiot_core.store.samples import now_ms
 from tests.iiot_core.store.test_writers import wait_export
 from tests.ingest_service import helpers
 from tests.ingest_service.helpers import deadletter_watcher, publisher, running, wait_for
-from tests.servers import Influxd, Mosquitto, VictoriaMetrics
+from tests.support.samples import now_ms
+from tests.support.servers import Influxd, Mosquitto, VictoriaMetrics
 
 SITE, AREA, LINE = "fz", "a", "l"
 DAY_MS = 86_400_000

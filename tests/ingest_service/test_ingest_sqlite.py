@@ -14,8 +14,8 @@ from tests.ingest_service.helpers import (
     stream,
     wait_for,
 )
-from tests.servers import Mosquitto, free_port
-from tests.servers import running as run_server
+from tests.support.servers import Mosquitto, free_port
+from tests.support.servers import running as run_server
 
 
 def sqlite_seqs(db: Path, field: str = "p0") -> dict[str, list[int]]:

@@ -14,11 +14,11 @@ import pytest
 from iiot_core.errors import StoreError
 from iiot_core.model import Quality
 from ingest_service.cli import main
-from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import wait_export
 from tests.ingest_service.helpers import publish_msgs, publisher, running, settings, stream, wait_for
 from tests.ingest_service.test_delivery import influx_seqs
-from tests.servers import Influxd, Mosquitto, VictoriaMetrics, free_port
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd, Mosquitto, VictoriaMetrics, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,6 +79,18 @@ def test_cli_reports_an_unreachable_store(capsys: pytest.CaptureFixture[str]) ->
 def test_cli_refuses_a_bad_share_group(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--share", "a/b", "--http-port", "-1"]) == 2
     assert "share group" in capsys.readouterr().err
+
+
+def test_cli_names_the_option_or_variable_at_fault(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert main(["--batch-points", "0", "--http-port", "-1"]) == 2
+    assert "zcf ingest: --batch-points: Input should be greater than or equal to 1 (got 0)" in (
+        capsys.readouterr().err
+    )
+    monkeypatch.setenv("ZCF_MQTT_PROTOCOL", "3")
+    assert main(["--http-port", "-1"]) == 2
+    assert capsys.readouterr().err.strip() == "ZCF_MQTT_PROTOCOL: Input should be 5 or 4 (got 3)"
 
 
 def test_zcf_ingest_help_runs_through_the_console_router() -> None:

@@ -17,7 +17,7 @@ from tests.ingest_service.helpers import (
     wait_for,
 )
 from tests.ingest_service.test_delivery import metric, scrape, wait_for_metric
-from tests.servers import Influxd, Mosquitto
+from tests.support.servers import Influxd, Mosquitto
 
 
 async def seconds_until_both_say_down(port: int, limit_s: float = 5.0) -> float:

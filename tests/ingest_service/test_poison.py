@@ -12,7 +12,6 @@ import paho.mqtt.client as paho
 from iiot_core.store import Record
 from iiot_core.store.sqlite import SqliteWriter
 from iiot_core.store.url import parse_store_url
-from tests.iiot_core.store.samples import make_msg
 from tests.ingest_service.helpers import (
     deadletter_watcher,
     publish_msgs,
@@ -24,7 +23,8 @@ from tests.ingest_service.helpers import (
 )
 from tests.ingest_service.test_ingest_sqlite import sqlite_seqs
 from tests.ingest_service.test_recovery import IngestWith
-from tests.servers import Mosquitto
+from tests.support.samples import make_msg
+from tests.support.servers import Mosquitto
 
 
 class ChokesOn(SqliteWriter):

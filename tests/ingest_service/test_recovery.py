@@ -15,7 +15,6 @@ from iiot_core.store import Record, StoreRejected, StoreWriter
 from iiot_core.store.influx_v1 import InfluxV1Writer
 from iiot_core.store.url import parse_store_url
 from ingest_service.service import IngestService
-from tests.iiot_core.store.samples import make_msg, now_ms
 from tests.iiot_core.store.test_writers import influx_write, influxd_max_body
 from tests.ingest_service.helpers import (
     deadletter_watcher,
@@ -27,7 +26,8 @@ from tests.ingest_service.helpers import (
     wait_for,
 )
 from tests.ingest_service.test_delivery import influx_seqs
-from tests.servers import Influxd, Mosquitto
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd, Mosquitto
 
 
 class StopsInfluxOnRejection(InfluxV1Writer):

@@ -17,7 +17,7 @@ from ingest_service.config import IngestSettings
 from ingest_service.http import create_app
 from ingest_service.metrics import Metrics
 from ingest_service.validation import Validator, deadletter_payload, deadletter_topic
-from tests.iiot_core.store.samples import make_msg, now_ms
+from tests.support.samples import make_msg, now_ms
 
 T = topics.telemetry("s1", "a1", "l1", "m1")
 

@@ -16,8 +16,8 @@ from simulators.cli import main
 from simulators.faults import FaultSpec, check_fault, counter_event, parse_fault, run_faults
 from simulators.plant import PlantSpec, run_plant
 from simulators.scenario import CounterEvent
-from tests.servers import free_port, wait_port
-from tests.simulators.conftest import NOON, modbus_client
+from tests.support.servers import free_port, wait_port
+from tests.support.simulators import NOON, modbus_client
 
 SPEC = PlantSpec.example()
 

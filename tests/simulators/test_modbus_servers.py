@@ -14,7 +14,7 @@ from simulators.plant import Plant, PlantSpec, run_plant
 from simulators.profiles import LINE1
 from simulators.register_maps import MAIN_METER, ModbusDeviceMap, ModbusServerSpec
 from simulators.scenario import WRAP, CounterEvent
-from tests.simulators.conftest import NOON, decode, first_fault_after, modbus_client
+from tests.support.simulators import NOON, decode, first_fault_after, modbus_client
 
 MODBUS = ["modbus-meters", "modbus-pv", "modbus-line2"]
 SPEC = PlantSpec.example()

@@ -15,7 +15,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID
 from simulators.opcua_server import OpcuaSecurity
 from simulators.plant import PlantSpec, run_plant
 from simulators.register_maps import NAMESPACE_URI
-from tests.simulators.conftest import NOON
+from tests.support.simulators import NOON
 
 SPEC = PlantSpec.example()
 TYPES = {"UInt32": ua.VariantType.UInt32, "Int32": ua.VariantType.Int32, "Double": ua.VariantType.Double}

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo_process import processes_mentioning, running_demo
-from tests.servers import free_port
+from tests.support.demo_process import processes_mentioning, running_demo
+from tests.support.servers import free_port
 
 DEVICES = ("main-meter", "line1-meter", "line2-meter", "pv-inverter", "line1-plc", "line2-plc")
 

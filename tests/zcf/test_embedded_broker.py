@@ -6,7 +6,7 @@ import asyncio
 
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
-from tests.servers import free_port
+from tests.support.servers import free_port
 from zcf.embedded_broker import EmbeddedBroker
 
 

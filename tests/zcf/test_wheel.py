@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.demo_process import processes_mentioning, running_demo
+from tests.support.demo_process import processes_mentioning, running_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 # Not sources: a stale build/ in particular would put files in the wheel that the sources lack.

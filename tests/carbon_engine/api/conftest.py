@@ -11,7 +11,7 @@ import pytest
 from carbon_engine.api import ApiSettings, create_app
 from carbon_engine.view import EngineView
 from iiot_core.store import StoreReader, open_reader
-from tests.carbon_engine.api.engine_setup import FedPlant, feed_plant
+from tests.support.engine_setup import FedPlant, feed_plant
 
 
 @pytest.fixture

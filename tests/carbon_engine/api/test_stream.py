@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 
 from carbon_engine.api import ApiSettings, create_app
-from tests.carbon_engine.api.engine_setup import feed_plant, live_feeder
-from tests.carbon_engine.api.live_server import Feeder, LiveServer, live_server
+from tests.support.engine_setup import feed_plant, live_feeder
+from tests.support.live_server import Feeder, LiveServer, live_server
 
 
 def _events(lines: Iterator[str]) -> Iterator[tuple[str, object]]:

@@ -9,8 +9,8 @@ import pytest
 
 from iiot_core.model import Quality
 from iiot_core.store import Selector, StoreReader, StoreWriter, open_reader, open_writer
-from tests.iiot_core.store.samples import make_msg, now_ms
-from tests.servers import Influxd
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd
 
 T0 = (now_ms() // 60_000) * 60_000 - 600_000  # a whole minute, ten minutes ago
 

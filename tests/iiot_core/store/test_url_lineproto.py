@@ -7,8 +7,9 @@ import pytest
 from iiot_core.errors import ConfigError
 from iiot_core.model import SCHEMA_VERSION, Point, Quality, Telemetry
 from iiot_core.store import parse_store_url
+from iiot_core.store.base import TAGS
 from iiot_core.store.lineproto import encode_batch, encode_message, point_name_problem
-from tests.iiot_core.store.samples import make_msg
+from tests.support.samples import make_msg
 
 
 def test_sqlite_urls_follow_sqlalchemy() -> None:
@@ -89,11 +90,35 @@ def test_empty_message_writes_nothing() -> None:
     assert encode_batch([("telemetry", msg)]) == (b"", 0)
 
 
-@pytest.mark.parametrize("name", ["seq", "x_q", "", "bad\nname", "a" * 201])
-def test_reserved_and_unsafe_point_names(name: str) -> None:
-    assert point_name_problem(name) is not None
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("seq", "reserved"),
+        ("x_q", "reserved"),
+        ("time", "reserved"),
+        ("_measurement", "reserved"),
+        *[(tag, "reserved") for tag in TAGS],  # the store's own tag keys, from the one list
+        ("", "empty"),
+        ("a" * 201, "longer than 200"),
+        ("bad\nname", "control"),
+        ("nbsp\u00a0", "unprintable"),
+        ('say "hi"', "double quote"),
+        ("a\\", "ends with a backslash"),
+        *[(f"a\\{c}b", f"backslash before {c!r}") for c in ',= "\\'],
+    ],
+)
+def test_reserved_and_unsafe_point_names(name: str, why: str) -> None:
+    problem = point_name_problem(name)
+    assert problem is not None and why in problem
 
 
 def test_ordinary_point_names_pass() -> None:
     assert point_name_problem("active_power_kw") is None
     assert point_name_problem("温度 (°C)") is None
+
+
+def test_a_single_backslash_is_written_as_it_is() -> None:
+    """InfluxDB 1.x keeps an escaped backslash as two characters: write it bare."""
+    msg = Telemetry(SCHEMA_VERSION, "s", "a", "l", "d", 1, 1000, [Point("a\\b c", 1.0, 1000)])
+    body, _ = encode_batch([("telemetry", msg)])
+    assert body == b"telemetry,area=a,device=d,line=l,site=s a\\b\\ c=1.0,seq=1i 1000\n"

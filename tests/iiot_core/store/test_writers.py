@@ -13,8 +13,8 @@ from iiot_core.errors import StoreError
 from iiot_core.model import Quality
 from iiot_core.store import Selector, StoreRejected, open_reader, open_writer
 from iiot_core.store.influx_v1 import raise_for_write
-from tests.iiot_core.store.samples import make_msg, now_ms
-from tests.servers import Influxd, VictoriaMetrics, free_port
+from tests.support.samples import make_msg, now_ms
+from tests.support.servers import Influxd, VictoriaMetrics, free_port
 
 
 @contextlib.contextmanager
@@ -32,11 +32,13 @@ def influxd_max_body(workdir: Path, max_bytes: int) -> Iterator[Influxd]:
         server.stop()
 
 
-def wait_export(vm: VictoriaMetrics, expected: int, timeout_s: float = 10) -> list[dict[str, object]]:
-    """Export until ``expected`` samples are visible (VictoriaMetrics indexes within ~1 s)."""
+def wait_export(
+    vm: VictoriaMetrics, expected: int, timeout_s: float = 10, match: str = '{__name__=~".+"}'
+) -> list[dict[str, object]]:
+    """Export ``match`` until ``expected`` samples are visible (VictoriaMetrics indexes within ~1 s)."""
     deadline = time.monotonic() + timeout_s
     while True:
-        series = vm.export()
+        series = vm.export(match)
         if sum(len(s["values"]) for s in series) >= expected or time.monotonic() > deadline:  # type: ignore[arg-type]
             return series
         time.sleep(0.3)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import uvicorn
 from fastapi import FastAPI
 
-from tests.servers import free_port
+from tests.support.servers import free_port
 
 Feeder = Callable[[], Awaitable[None]]
 Build = Callable[[], Awaitable[tuple[FastAPI, Feeder | None]]]

@@ -17,9 +17,9 @@ from iiot_core import topics
 from iiot_core.codec import decode_telemetry
 from iiot_core.model import SCHEMA_VERSION, DeviceStatus, Telemetry
 from iiot_core.store import MEASUREMENT_CARBON, Record, open_writer
-from tests.carbon_engine.api.plant_feed import SITE, PlantFeed
+from tests.support.plant_feed import SITE, PlantFeed
 
-PLANT_FILE = Path(__file__).resolve().parents[3] / "deploy" / "examples" / "plant.toml"
+PLANT_FILE = Path(__file__).resolve().parents[2] / "deploy" / "examples" / "plant.toml"
 STEP_S = 10.0
 # An edge agent of the site loses its connection this long before "now": a raised alert.
 OFFLINE_AGENT = "edge-1"
