@@ -18,7 +18,7 @@ import numpy as np
 
 from carbon_engine.accounting import Accountant, contract_rates
 from carbon_engine.config import PlantCfg
-from carbon_engine.energy import split_minutes
+from carbon_engine.energy import MIN_MS, split_minutes
 from carbon_engine.factors import FactorLibrary
 from carbon_engine.meters import Intervals, MeterState
 from carbon_engine.results import ResultHistory, WindowResult, to_results
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_BUFFER = 200_000
 _DAY_MS = 86_400_000
 _SITE = attrgetter("site")
+_NEVER = 2**62
 
 
 class EngineCore:
@@ -65,6 +66,9 @@ class EngineCore:
         # Batches from ingest_many wait as arrays, in arrival order, until the next flush.
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._chunked = 0
+        self._buf_low = _NEVER  # earliest event time the buffered samples can change
+        self._late_buffered = False
+        self._buf_last = self.meters.last_ts.copy()  # each channel's newest sample, buffered or not
         self._fresh = False
         self._pruned_minute = -1
         self._factor_cache: OrderedDict[int, tuple[np.ndarray, set[str]]] = OrderedDict()
@@ -106,14 +110,26 @@ class EngineCore:
             done, room = stop, MAX_BUFFER
 
     def _add(self, chan: np.ndarray, ts: np.ndarray, val: np.ndarray) -> None:
-        if len(chan):
-            self._chunks.append((chan, ts, val))
-            self._chunked += len(chan)
+        if not len(chan):
+            return
+        # A late sample (not newer than its channel's last, in arrival order) makes the next
+        # advance process the buffer, as every advance did before samples waited for a minute.
+        self._late_buffered = self._late_buffered or _late(chan, ts, self._buf_last)
+        self._chunks.append((chan, ts, val))
+        self._chunked += len(chan)
+        self.stats["samples"] += len(chan)
+        low = int(ts.min())
+        self.max_ts = max(self.max_ts, int(ts.max()))
+        self.min_ts = low if self.min_ts < 0 else min(self.min_ts, low)
+        # Where the earliest interval these samples close may start: the channels' last samples.
+        self._buf_low = min(self._buf_low, low, int(self.meters.last_ts[chan].min()))
+        np.maximum.at(self._buf_last, chan, ts)
 
     def ingest_arrays(self, chan: np.ndarray, ts: np.ndarray, value: np.ndarray) -> None:
         """Batch ingest: channel indices, source timestamps (ms) and raw values of the points."""
-        self.flush()
-        self._process(chan.astype(np.int64), ts.astype(np.int64), value.astype(np.float64))
+        self._add(chan.astype(np.int64), ts.astype(np.int64), value.astype(np.float64))
+        if self._chunked >= MAX_BUFFER:
+            self.flush()
         self._arrived(None)
 
     def _arrived(self, now_ms: int | None) -> None:
@@ -124,22 +140,20 @@ class EngineCore:
             self.last_arrival_ms = now_ms
 
     def flush(self) -> None:
+        """Process the buffered samples into the windows (``advance_windows`` decides when)."""
         if not self._chunks:
             return
         parts, self._chunks, self._chunked = self._chunks, [], 0
+        self._buf_low = _NEVER
+        self._late_buffered = False
         if len(parts) == 1:
             chan, ts, val = parts[0]
         else:
             chan, ts, val = (np.concatenate([p[i] for p in parts]) for i in range(3))
         self._process(chan, ts, val)
+        self._buf_last = self.meters.last_ts.copy()
 
     def _process(self, chan: np.ndarray, ts: np.ndarray, val: np.ndarray) -> None:
-        if len(chan) == 0:
-            return
-        self.stats["samples"] += len(chan)
-        self.max_ts = max(self.max_ts, int(ts.max()))
-        low = int(ts.min())
-        self.min_ts = low if self.min_ts < 0 else min(self.min_ts, low)
         iv = self.meters.process(chan, ts, val * self.topo.scale[chan])
         self._accumulate(iv)
 
@@ -196,13 +210,23 @@ class EngineCore:
         return wm + max(0, idle)
 
     def advance_windows(self, now_ms: int) -> list[WindowResult]:
-        """Flush, move the watermark, compute due windows, close expired ones; new results out."""
-        self.flush()
+        """Move the watermark, compute due windows, close expired ones; new results out.
+
+        Buffered samples are processed only when they can change a window that is due: when the
+        watermark enters a new minute, or when they reach back before the minute it is in. Until
+        then they wait, so that meters and windows work on a minute's samples at a time.
+        """
         self.now_ms = max(self.now_ms, now_ms)
         if self._fresh:
             self._fresh = False
             self.last_arrival_ms = self.now_ms
-        self.windows.watermark = max(self.windows.watermark, self.watermark_for(now_ms))
+        old = self.windows.watermark
+        new = max(old, self.watermark_for(now_ms))
+        if self._chunks and (
+            self._late_buffered or new // MIN_MS != old // MIN_MS or self._buf_low < old // MIN_MS * MIN_MS
+        ):
+            self.flush()
+        self.windows.watermark = new
         out: list[WindowResult] = []
         for acc in self.windows.due():
             acc.revision += 1
@@ -232,6 +256,7 @@ class EngineCore:
 
     def rolling_minute(self) -> list[WindowResult]:
         """The last 60 s up to the newest sample: this minute plus the tail of the previous one."""
+        self.flush()
         if self.max_ts < 0:
             return []
         t = self.max_ts
@@ -249,6 +274,7 @@ class EngineCore:
 
     def today(self) -> list[WindowResult]:
         """Totals of the site-local day of the newest sample, up to that sample."""
+        self.flush()
         if self.max_ts < 0 or "1d" not in self.windows.sizes:
             return []
         start, _ = self.calendar.day(self.max_ts)
@@ -292,11 +318,21 @@ class EngineCore:
         w.watermark = int(data["watermark"])
         w.dropped.update(data.get("dropped", {}))
         self.meters.load(data["meters"])
+        self._buf_last = self.meters.last_ts.copy()
         for raw in data["windows"]:
             acc = Acc.load(raw)
             if acc.size in w.open:
                 w.open[acc.size][acc.start] = acc
         self.stats.update(data.get("stats", {}))
+
+
+def _late(chan: np.ndarray, ts: np.ndarray, last: np.ndarray) -> bool:
+    """Whether a sample is not newer than the last of its channel before it (``last``, or this chunk)."""
+    if bool((ts <= last[chan]).any()):
+        return True
+    order = np.lexsort((np.arange(len(chan)), chan))  # by channel, arrival order within
+    c, t = chan[order], ts[order]
+    return bool(((c[1:] == c[:-1]) & (t[1:] <= t[:-1])).any())
 
 
 __all__ = ["SIZES_MS", "EngineCore"]
