@@ -3,10 +3,12 @@
 Starts the example plant's Modbus servers on free ports (in this process), runs the edge
 agent's device loops with poll_interval_s = 0 for DURATION seconds (decoding, telemetry,
 SQLite outbox and MQTT publishing included; a Mosquitto broker is started when one is
-installed, else the outbox absorbs everything), then a raw pymodbus client loop issuing
-the same requests with the same concurrency, and prints both rates and their ratio.
+installed, else the outbox absorbs everything), and a raw pymodbus client loop issuing
+the same requests with the same concurrency, and prints both rates and their ratio. The two
+alternate in ROUNDS slices of DURATION/ROUNDS seconds each, so that a change of load on a
+shared machine hits both alike instead of skewing the ratio.
 
-    .venv/bin/python bench/bench_edge_modbus.py [--duration 10]
+    .venv/bin/python bench/bench_edge_modbus.py [--duration 10] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +56,26 @@ def _config(plant: Any, broker_url: str, workdir: Path) -> EdgeConfig:
     return EdgeConfig.model_validate(data)
 
 
-async def _run_agent(cfg: EdgeConfig, duration: float) -> tuple[int, int, int, int, float]:
+@dataclass
+class Totals:
+    """Sums over the rounds of one side (agent or raw)."""
+
+    points: int = 0
+    requests: int = 0
+    published: int = 0
+    drains: int = 0
+    elapsed: float = 0.0
+    cpu: float = 0.0  # process CPU seconds (every thread): robust to other processes' load
+
+    def add(self, points: int, requests: int, published: int, drains: int, elapsed: float) -> None:
+        self.points += points
+        self.requests += requests
+        self.published += published
+        self.drains += drains
+        self.elapsed += elapsed
+
+
+async def _run_agent(cfg: EdgeConfig, duration: float) -> tuple[int, int, int, int, float, float]:
     agent = Agent(cfg)
     plans = {d.name: ModbusDriver(d, DriverContext("x")).plan for d in cfg.devices}  # type: ignore[arg-type]
     task = asyncio.create_task(agent.run())
@@ -62,9 +84,9 @@ async def _run_agent(cfg: EdgeConfig, duration: float) -> tuple[int, int, int, i
     start_polls = {n: h.polls for n, h in agent.health.items()}
     published0 = agent.forwarder.stats.published
     drains0 = agent.mqtt.ack_drains if agent.mqtt is not None else 0
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.sleep(duration)
-    elapsed = time.perf_counter() - t0
+    elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     polls = {n: h.polls - start_polls[n] for n, h in agent.health.items()}
     published = agent.forwarder.stats.published - published0
     drains = (agent.mqtt.ack_drains if agent.mqtt is not None else 0) - drains0
@@ -72,7 +94,7 @@ async def _run_agent(cfg: EdgeConfig, duration: float) -> tuple[int, int, int, i
     await task
     points = sum(polls[d.name] * len(d.points) for d in cfg.devices)
     requests = sum(polls[n] * len(plans[n]) for n in polls)
-    return points, requests, published, drains, elapsed
+    return points, requests, published, drains, elapsed, cpu
 
 
 async def _run_raw(cfg: EdgeConfig, duration: float) -> tuple[int, int, float]:
@@ -105,7 +127,20 @@ async def _run_raw(cfg: EdgeConfig, duration: float) -> tuple[int, int, float]:
     return counts["points"], counts["requests"], elapsed
 
 
-async def main(duration: float) -> None:
+async def _rounds(cfg: EdgeConfig, duration: float, rounds: int) -> tuple[Totals, Totals]:
+    agent, raw = Totals(), Totals()
+    for _ in range(rounds):
+        points, requests, published, drains, elapsed, cpu = await _run_agent(cfg, duration / rounds)
+        agent.add(points, requests, published, drains, elapsed)
+        agent.cpu += cpu
+        cpu0 = time.process_time()
+        points, requests, elapsed = await _run_raw(cfg, duration / rounds)
+        raw.add(points, requests, 0, 0, elapsed)
+        raw.cpu += time.process_time() - cpu0
+    return agent, raw
+
+
+async def main(duration: float, rounds: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
         broker_cm: Any = contextlib.nullcontext(None)
@@ -115,21 +150,29 @@ async def main(duration: float) -> None:
             url = broker.url if broker is not None else f"mqtt://127.0.0.1:{free_port()}"
             async with run_plant(PlantSpec.example(), ports="free", speed=1.0, only=MODBUS) as plant:
                 cfg = _config(plant, url, workdir)
-                points, requests, published, drains, el = await _run_agent(cfg, duration)
-                raw_points, raw_requests, raw_el = await _run_raw(cfg, duration)
-    agent_pps, raw_pps = points / el, raw_points / raw_el
+                agent, raw = await _rounds(cfg, duration, rounds)
+    el = agent.elapsed
+    agent_pps, raw_pps = agent.points / el, raw.points / raw.elapsed
     print(
-        f"edge agent : {agent_pps:9.0f} points/s {requests / el:8.0f} requests/s "
-        f"({published / el:.0f} messages/s PUBACKed, broker={'mosquitto' if broker else 'none'})"
+        f"edge agent : {agent_pps:9.0f} points/s {agent.requests / el:8.0f} requests/s "
+        f"({agent.published / el:.0f} messages/s PUBACKed, broker={'mosquitto' if broker else 'none'})"
     )
-    per = published / max(drains, 1)
-    print(f"PUBACK hand-offs to the event loop: {drains / el:.0f}/s ({per:.1f} PUBACKs each)")
-    print(f"raw pymodbus: {raw_pps:9.0f} points/s {raw_requests / raw_el:8.0f} requests/s")
-    print(f"ratio agent/raw: {agent_pps / raw_pps:.2f} ({len(cfg.devices)} devices, {duration:.0f} s each)")
+    per = agent.published / max(agent.drains, 1)
+    print(f"PUBACK hand-offs to the event loop: {agent.drains / el:.0f}/s ({per:.1f} PUBACKs each)")
+    print(f"raw pymodbus: {raw_pps:9.0f} points/s {raw.requests / raw.elapsed:8.0f} requests/s")
+    # Includes the in-process simulated meters, which serve both sides alike.
+    agent_cpu, raw_cpu = agent.cpu / agent.points * 1e6, raw.cpu / raw.points * 1e6
+    print(f"CPU per point (this process): agent {agent_cpu:.0f} us, raw {raw_cpu:.0f} us")
+    print(
+        f"ratio agent/raw: {agent_pps / raw_pps:.2f} "
+        f"({len(cfg.devices)} devices, {duration:.0f} s each in {rounds} alternating rounds)"
+    )
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.ERROR)  # keep the figures readable
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--duration", type=float, default=10.0)
-    asyncio.run(main(ap.parse_args().duration))
+    ap.add_argument("--rounds", type=int, default=5)
+    args = ap.parse_args()
+    asyncio.run(main(args.duration, args.rounds))

@@ -10,12 +10,12 @@ import asyncio
 import contextlib
 import logging
 
-from edge_agent.buffer import Outbox
 from edge_agent.config import EdgeConfig
 from edge_agent.config_devices import DeviceConfig
 from edge_agent.drivers import Driver, DriverContext, make_driver
 from edge_agent.forwarder import Forwarder
 from edge_agent.health import Backoff, DeviceHealth
+from edge_agent.outbox import Outbox
 from iiot_core import codec, topics
 from iiot_core.clock import now_ms
 from iiot_core.errors import DriverError

@@ -15,7 +15,7 @@ from functools import partial
 
 import msgspec
 
-from edge_agent.buffer import Outbox, OutboxError, OutboxWorker
+from edge_agent.outbox import Outbox, OutboxError, OutboxWorker
 from iiot_core import codec
 from iiot_core.clock import now_ms
 from iiot_core.model import Telemetry

@@ -7,11 +7,10 @@ Every loader uses it, for a file (``file: devices[2](pv-inverter).points[1](pv_e
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
-from pydantic_core import ErrorDetails
 
 Loc = tuple[int | str, ...]
 
@@ -37,7 +36,7 @@ def problems(exc: ValidationError, tags: Sequence[str] = ()) -> list[tuple[Loc, 
     return [_describe(err, tags) for err in exc.errors()]
 
 
-def _describe(err: ErrorDetails, tags: Sequence[str]) -> tuple[Loc, str]:
+def _describe(err: Mapping[str, Any], tags: Sequence[str]) -> tuple[Loc, str]:
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx", {})
     got = err.get("input")
     shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"

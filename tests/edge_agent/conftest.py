@@ -18,3 +18,15 @@ async def collector(broker: Any) -> AsyncIterator[Collector]:
     await asyncio.sleep(0.1)
     yield c
     await c.conn.stop()
+
+
+@pytest.fixture
+async def durable(broker: Any) -> AsyncIterator[Collector]:
+    """A collector with a persistent session: the broker queues for it while it is away."""
+    c = Collector(broker.url)
+    c.conn._persistent = True
+    c.conn._session_expiry_s = 600
+    await c.conn.start(wait_s=5)
+    await asyncio.sleep(0.1)
+    yield c
+    await c.conn.stop()

@@ -4,28 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from simulators.plant import PlantSpec, run_plant
 from tests.support.edge import Collector, config_for, running
 from tests.support.servers import Mosquitto, free_port
 
 MODBUS = {"main-meter", "pv-inverter"}
-
-
-@pytest.fixture
-async def durable(broker: Mosquitto) -> AsyncIterator[Collector]:
-    """A collector with a persistent session: the broker queues for it while it is away."""
-    c = Collector(broker.url)
-    c.conn._persistent = True
-    c.conn._session_expiry_s = 600
-    await c.conn.start(wait_s=5)
-    await asyncio.sleep(0.1)
-    yield c
-    await c.conn.stop()
 
 
 def _assert_no_gaps(c: Collector, name: str) -> None:

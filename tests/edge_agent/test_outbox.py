@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from edge_agent.buffer import ROW_OVERHEAD, Outbox
+from edge_agent.outbox import ROW_OVERHEAD, Outbox
 
 TOPIC = "zcf/v1/plant1/a/l/d/telemetry"
 
