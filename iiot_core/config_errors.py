@@ -7,12 +7,14 @@ Every loader uses it, for a file (``file: devices[2](pv-inverter).points[1](pv_e
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
 Loc = tuple[int | str, ...]
+_SECRET = re.compile(r"password|passwd|token|secret|key_file|private", re.IGNORECASE)
 
 
 def format_validation(
@@ -38,8 +40,7 @@ def problems(exc: ValidationError, tags: Sequence[str] = ()) -> list[tuple[Loc, 
 
 def _describe(err: Mapping[str, Any], tags: Sequence[str]) -> tuple[Loc, str]:
     loc, kind, ctx = tuple(err["loc"]), err["type"], err.get("ctx", {})
-    got = err.get("input")
-    shown = "" if isinstance(got, dict | list) or got is None else f" (got {got!r})"
+    shown = _shown(loc, err.get("input"))
     msg = err["msg"].removeprefix("Value error, ")
     if kind == "missing":
         msg = "missing key (required)"
@@ -56,6 +57,18 @@ def _describe(err: Mapping[str, Any], tags: Sequence[str]) -> tuple[Loc, str]:
         else:
             msg = f"missing key (one of {', '.join(tags)})" if tags else "missing key (required)"
     return loc, msg + shown
+
+
+def _shown(loc: Loc, got: Any) -> str:
+    """`` (got value)`` for a short value; never a secret (a password, token or URL credentials)."""
+    if isinstance(got, dict | list) or got is None:
+        return ""
+    if any(isinstance(p, str) and _SECRET.search(p) for p in loc):
+        return " (value hidden)"
+    if isinstance(got, str) and "://" in got and "@" in got.split("://", 1)[1].split("/", 1)[0]:
+        scheme, rest = got.split("://", 1)
+        got = f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return f" (got {got!r})"
 
 
 def key_path(loc: Loc, data: Any = None) -> str:

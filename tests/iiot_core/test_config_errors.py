@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 import pytest
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from iiot_core.config_errors import format_settings, format_validation
 
@@ -55,3 +55,22 @@ def test_settings_errors_name_the_variable() -> None:
     assert format_settings(info.value, lambda f: f"ZCF_PUMP_{f.upper()}") == [
         "ZCF_PUMP_FLOW: Input should be a valid number, unable to parse string as a number (got 'fast')"
     ]
+
+
+def test_secrets_never_appear_in_error_text() -> None:
+    class M(BaseModel):
+        url: str
+        password: int
+
+        @field_validator("url")
+        @classmethod
+        def _port(cls, v: str) -> str:
+            raise ValueError("Port out of range 0-65535")
+
+    try:
+        M(url="mqtt://edge:TopSecretPw1@10.0.0.5:99999", password="TopSecretPw1")  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = format_validation("edge.toml", exc)
+    text = "\n".join(lines)
+    assert "TopSecretPw1" not in text, text
+    assert "mqtt://***@10.0.0.5:99999" in text and "password: " in text and "(value hidden)" in text
