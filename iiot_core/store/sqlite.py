@@ -21,6 +21,7 @@ from typing import TypeVar
 from iiot_core.errors import StoreError
 from iiot_core.model import Quality
 from iiot_core.store.base import Record, StoreRejected
+from iiot_core.store.retention import Retention
 from iiot_core.store.url import StoreUrl
 
 T = TypeVar("T")
@@ -123,6 +124,7 @@ class SqliteWriter(SqliteBase):
     def __init__(self, url: StoreUrl) -> None:
         super().__init__(url)
         self._ids: dict[SeriesTuple, int] = {}
+        self.retention = Retention(url.retention_days)
 
     def _series_id(self, conn: sqlite3.Connection, key: SeriesTuple) -> int:
         conn.execute(
@@ -161,6 +163,8 @@ class SqliteWriter(SqliteBase):
         except BaseException:
             self._ids.clear()  # ids of series inserted in the rolled-back transaction are void
             raise
+        if self.retention.due():
+            self.retention.purge(conn)
         return len(flat) // _COLS
 
     async def write(self, batch: Sequence[Record]) -> int:

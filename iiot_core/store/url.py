@@ -1,6 +1,7 @@
 """Store URLs: one string picks the backend and everything needed to reach it.
 
     sqlite:///relative/file.db          sqlite:////absolute/file.db   (SQLAlchemy style)
+    sqlite:///file.db?retention_days=400  (samples older than that are deleted; 0 keeps all)
     influxdb-v1://[user:password@]host[:port]/database[?rp=POLICY&tls=1]
     influxdb-v2://[token@]host[:port]/org/bucket[?tls=1]
     influxdb-v2://user:password@host:8086/-/database/rp   (InfluxDB 1.8's v2 API)
@@ -17,6 +18,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from iiot_core.errors import ConfigError
 
 SCHEMES = ("sqlite", "influxdb-v1", "influxdb-v2")
+# Raw telemetry kept by the embedded store: a year's report can be recomputed a month after it ends.
+DEFAULT_RETENTION_DAYS = 400.0
 _TRUE = ("1", "true", "yes", "on")
 
 
@@ -35,6 +38,7 @@ class StoreUrl:
     org: str = ""
     database: str = ""
     rp: str | None = None
+    retention_days: float = DEFAULT_RETENTION_DAYS  # the embedded store's own retention
 
     @property
     def http_base(self) -> str:
@@ -43,7 +47,12 @@ class StoreUrl:
     def redacted(self) -> str:
         """The URL with secrets replaced by ``***``."""
         if self.scheme == "sqlite":
-            return f"sqlite:///{self.path}"
+            keep = (
+                ""
+                if self.retention_days == DEFAULT_RETENTION_DAYS
+                else f"?retention_days={self.retention_days:g}"
+            )
+            return f"sqlite:///{self.path}{keep}"
         auth = "***@" if (self.user or self.token) else ""
         where = f"{self.org}/{self.database}" if self.scheme == "influxdb-v2" else self.database
         rp = f"?rp={self.rp}" if self.rp else ""
@@ -53,6 +62,24 @@ class StoreUrl:
 def _fail(url: str, why: str) -> ConfigError:
     shown = url.split("@", 1)[-1] if "@" in url else url
     return ConfigError([f"store URL {shown!r}: {why}"])
+
+
+def _retention(url: str, query: str) -> float:
+    options = {k: v[-1] for k, v in parse_qs(query).items()}
+    if set(options) - {"retention_days"}:
+        raise _fail(
+            url,
+            f"unknown option(s) {', '.join(sorted(set(options) - {'retention_days'}))} "
+            "(known: retention_days)",
+        )
+    raw = options.get("retention_days", str(DEFAULT_RETENTION_DAYS))
+    try:
+        days = float(raw)
+    except ValueError:
+        raise _fail(url, f"retention_days must be a number of days, got {raw!r}") from None
+    if not days >= 0:
+        raise _fail(url, f"retention_days must be 0 (keep everything) or more, got {raw!r}")
+    return days
 
 
 def parse_store_url(url: str) -> StoreUrl:
@@ -67,7 +94,7 @@ def parse_store_url(url: str) -> StoreUrl:
         path = unquote(parts.path)[1:]
         if not path:
             raise _fail(url, "no file path")
-        return StoreUrl("sqlite", path=Path(path))
+        return StoreUrl("sqlite", path=Path(path), retention_days=_retention(url, parts.query))
     if not parts.hostname:
         raise _fail(url, "no host")
     try:
