@@ -128,3 +128,18 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
         (422, "a parameter or the body is invalid; the detail names it"),
     )
 }
+
+
+class TokenInfoOut(BaseModel):
+    """A token's id, role and creation time: never the token, never its hash."""
+
+    id: str
+    role: str
+    created: int = Field(description="epoch seconds")
+
+
+class ConfigOut(BaseModel):
+    """The API's effective settings (token entries left out) and who holds a token."""
+
+    settings: dict[str, object]
+    tokens: list[TokenInfoOut]

@@ -11,6 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 import iiot_core
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Context
 from carbon_engine.api.schemas import HealthOut
 from iiot_core.errors import StoreError
@@ -51,6 +52,7 @@ async def health(ctx: Context) -> HealthOut:
 
 @router.get(
     "/metrics",
+    dependencies=VIEWER,
     response_class=PlainTextResponse,
     summary="Prometheus metrics (text format)",
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},

@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Context, Metrics, View
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import AlertOut, DeviceOut, LiveOut, Problem
@@ -17,7 +18,7 @@ from carbon_engine.view import EngineEvent, EngineView, LiveValues
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix=API_PREFIX, tags=["live"])
+router = APIRouter(prefix=API_PREFIX, tags=["live"], dependencies=VIEWER)
 RETRY_MS = 3000
 
 
