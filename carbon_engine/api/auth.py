@@ -135,7 +135,7 @@ class TokenFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stamp: tuple[int, int] | None = None
+        self._stamp: tuple[int, int, int] | None = None
         self._entries: list[TokenEntry] = []
 
     def entries(self) -> list[TokenEntry]:
@@ -145,7 +145,8 @@ class TokenFile:
         except FileNotFoundError:
             self._stamp, self._entries = None, []
             return []
-        stamp = (st.st_mtime_ns, st.st_size)
+        # The inode changes on revoke (atomic replace), the size on every append.
+        stamp = (st.st_ino, st.st_mtime_ns, st.st_size)
         if stamp != self._stamp:
             self._entries = parse_entries(self.path.read_text(encoding="utf-8"), str(self.path), lines=True)
             self._stamp = stamp

@@ -25,7 +25,8 @@ def _missing_page(missing: list[str]) -> str:
     names = ", ".join(missing)
     return (
         "<!doctype html><html lang='en'><meta charset='utf-8'><title>Dashboard not built</title>"
-        "<body style='font:18px sans-serif;margin:3em;max-width:50em'>"
+        # No inline style: the Content-Security-Policy (guard.py) allows only the app's own files.
+        "<link rel='stylesheet' href='/static/dashboard.css'><body class='banner'>"
         "<h1>Dashboard assets are missing</h1>"
         f"<p>The chart library files ({names}) were not found in "
         "<code>carbon_engine/api/static/vendor/</code>. The build step has not been run.</p>"

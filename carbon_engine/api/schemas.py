@@ -124,10 +124,15 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "description": text}
     for code, text in (
         (400, "the body could not be parsed"),
+        (401, "no valid bearer token (Authorization: Bearer TOKEN)"),
+        (403, "the token's role may not do this"),
         (404, "unknown node, alert or path"),
+        (413, "the request body is larger than the limit"),
         (422, "a parameter or the body is invalid; the detail names it"),
     )
 }
+# What every route behind a token may answer besides its own results.
+AUTH_PROBLEMS = {code: PROBLEMS[code] for code in (401, 403, 413)}
 
 
 class TokenInfoOut(BaseModel):
