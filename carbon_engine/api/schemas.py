@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -132,7 +132,7 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
     )
 }
 # What every route behind a token may answer besides its own results.
-AUTH_PROBLEMS = {code: PROBLEMS[code] for code in (401, 403, 413)}
+AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {code: PROBLEMS[code] for code in (401, 403, 413)}
 
 
 class TokenInfoOut(BaseModel):

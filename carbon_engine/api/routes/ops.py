@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
@@ -23,7 +23,9 @@ router = APIRouter(tags=["operations"])
 STORE_CHECK_S = 2.0
 # Refusals are JSON Problems even on this text route.
 _JSON_PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_JSON_AUTH_PROBLEMS = {code: {**spec, "content": _JSON_PROBLEM} for code, spec in AUTH_PROBLEMS.items()}
+_JSON_AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {**spec, "content": _JSON_PROBLEM} for code, spec in AUTH_PROBLEMS.items()
+}
 StoreState = Literal["ok", "unavailable", "not_configured"]
 
 
