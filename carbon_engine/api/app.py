@@ -48,6 +48,10 @@ def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | No
         version=iiot_core.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the
+        # Content-Security-Policy forbids; /openapi.json stays for any OpenAPI viewer.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     errors.install(app)

@@ -31,7 +31,7 @@ def _missing_page(missing: list[str]) -> str:
         f"<p>The chart library files ({names}) were not found in "
         "<code>carbon_engine/api/static/vendor/</code>. The build step has not been run.</p>"
         f"<p>Run <code>{BUILD_HINT}</code> (or <code>make venv</code>) and reload this page.</p>"
-        "<p>The HTTP API still works: see <a href='/docs'>/docs</a>.</p></body></html>"
+        "<p>The HTTP API still works: see <a href='/openapi.json'>/openapi.json</a>.</p></body></html>"
     )
 
 
