@@ -29,6 +29,7 @@ from iiot_core.settings import CoreEnv, from_env
 log = logging.getLogger(__name__)
 
 DB_FILE = "zcf.db"
+TOKENS_FILE = "api-tokens"  # under the data dir, where `zcf token create` writes by default
 
 
 class EngineSettings(BaseSettings):
@@ -49,6 +50,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--http-port", type=int, help="operator API port (env ZCF_API_PORT; default 8080; -1 disables)"
     )
     p.add_argument("--http-host", help="operator API address (env ZCF_API_HOST; default 127.0.0.1)")
+    p.add_argument(
+        "--tokens-file",
+        type=Path,
+        help="API bearer tokens (hashed), from `zcf token create` "
+        "(env ZCF_API_TOKENS_FILE; default DATA_DIR/api-tokens)",
+    )
+    p.add_argument(
+        "--open-read-only",
+        action="store_true",
+        default=None,
+        help="DEMO ONLY: let anyone read the API without a token (writes still need one) "
+        "(env ZCF_API_OPEN_READ_ONLY=1)",
+    )
     p.add_argument("--store", metavar="URL", help="store URL for API history (env ZCF_STORE_URL)")
     p.add_argument(
         "--client-id",
@@ -131,8 +145,12 @@ def _api_settings(args: argparse.Namespace) -> Any:
     except ImportError as exc:
         log.warning("operator API not available (%s); running without HTTP", exc)
         return None
-    flags = {"host": "--http-host", "port": "--http-port"}
-    return from_env(api.ApiSettings, flags, host=args.http_host, port=args.http_port)
+    flags = {"host": "--http-host", "port": "--http-port", "tokens_file": "--tokens-file"}
+    given = {"tokens_file": args.tokens_file, "open_read_only": args.open_read_only}
+    settings = from_env(api.ApiSettings, flags, host=args.http_host, port=args.http_port, **given)
+    if settings.tokens_file is None:
+        settings = settings.model_copy(update={"tokens_file": args.data_dir / TOKENS_FILE})
+    return settings
 
 
 def _api_server(settings: Any, engine: Engine, reader: Any) -> Any:

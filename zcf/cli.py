@@ -16,6 +16,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "ingest": ("ingest_service.cli", "store the MQTT telemetry in InfluxDB or the embedded store"),
     "engine": ("carbon_engine.cli", "compute live emissions, intensity and alerts; serve the API"),
     "demo": ("zcf.demo", "run the whole plant and product on embedded defaults"),
+    "token": ("carbon_engine.api.token_cli", "create, list or revoke the operator API's bearer tokens"),
     "check": ("zcf.check", "validate a config file and print every fault"),
 }
 

@@ -10,9 +10,11 @@ from fastapi import FastAPI
 
 import iiot_core
 from carbon_engine.api import dashboard, errors
+from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
+from carbon_engine.api.guard import Guard
 from carbon_engine.api.metrics import ApiMetrics, RequestCounter
-from carbon_engine.api.routes import alerts, catalog, history, live, ops, stream, tree
+from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, stream, tree
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
 from iiot_core.store.base import StoreReader
@@ -28,11 +30,13 @@ DESCRIPTION = (
 
 def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | None = None) -> FastAPI:
     """The FastAPI app over an engine view and an optional store reader (history needs it)."""
-    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics())
+    auth = Authenticator.load(settings.tokens, settings.tokens_file)
+    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         log.info("operator API ready history=%s", "on" if reader is not None else "off")
+        _log_access_mode(settings, auth)
         missing = dashboard.missing_assets()
         if missing:
             log.warning("dashboard assets missing files=%s run=%r", missing, dashboard.BUILD_HINT)
@@ -44,12 +48,35 @@ def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | No
         version=iiot_core.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the
+        # Content-Security-Policy forbids; /openapi.json stays for any OpenAPI viewer.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (tree, live, history, alerts, catalog, stream):
+    for module in (tree, live, history, alerts, catalog, stream, admin):
         app.include_router(module.router)
     app.include_router(ops.router)
     dashboard.mount(app)
     app.add_middleware(RequestCounter, metrics=ctx.metrics)
+    app.add_middleware(Guard, max_body=settings.max_body_bytes)
     return app
+
+
+def _log_access_mode(settings: ApiSettings, auth: Authenticator) -> None:
+    tokens = len(auth.entries())
+    where = settings.tokens_file or "(none)"
+    if settings.open_read_only:
+        banner = "*" * 72
+        log.warning(banner)
+        log.warning("OPEN READ-ONLY MODE (demo only): anyone who reaches this port reads every API route")
+        log.warning("without a token; acknowledging alerts still needs a token. Never run a plant like this.")
+        log.warning(banner)
+    elif tokens == 0:
+        log.warning(
+            "no API tokens: every route but /health answers 401; create one with "
+            "`zcf token create --role viewer --file FILE` (FILE: the engine's --tokens-file) tokens_file=%s",
+            where,
+        )
+    log.info("API access tokens=%d tokens_file=%s open_read_only=%s", tokens, where, settings.open_read_only)

@@ -25,12 +25,13 @@ def _missing_page(missing: list[str]) -> str:
     names = ", ".join(missing)
     return (
         "<!doctype html><html lang='en'><meta charset='utf-8'><title>Dashboard not built</title>"
-        "<body style='font:18px sans-serif;margin:3em;max-width:50em'>"
+        # No inline style: the Content-Security-Policy (guard.py) allows only the app's own files.
+        "<link rel='stylesheet' href='/static/dashboard.css'><body class='banner'>"
         "<h1>Dashboard assets are missing</h1>"
         f"<p>The chart library files ({names}) were not found in "
         "<code>carbon_engine/api/static/vendor/</code>. The build step has not been run.</p>"
         f"<p>Run <code>{BUILD_HINT}</code> (or <code>make venv</code>) and reload this page.</p>"
-        "<p>The HTTP API still works: see <a href='/docs'>/docs</a>.</p></body></html>"
+        "<p>The HTTP API still works: see <a href='/openapi.json'>/openapi.json</a>.</p></body></html>"
     )
 
 

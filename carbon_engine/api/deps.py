@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.metrics import ApiMetrics
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView, Node
@@ -21,6 +22,7 @@ class AppContext:
     view: EngineView
     reader: StoreReader | None
     metrics: ApiMetrics
+    auth: Authenticator
 
 
 def _context(request: Request) -> AppContext:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from carbon_engine.api.guard import SECURITY_HEADERS
 from carbon_engine.api.schemas import FieldProblem, Problem
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,10 @@ async def _http(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled error path=%s", request.url.path, exc_info=exc)
-    return _problem(500, Problem(detail=f"internal error ({type(exc).__name__}); see the engine log"))
+    # Answered by Starlette's outermost middleware, outside Guard: add its headers here.
+    headers = {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+    problem = Problem(detail=f"internal error ({type(exc).__name__}); see the engine log")
+    return _problem(500, problem, headers)
 
 
 def install(app: FastAPI) -> None:

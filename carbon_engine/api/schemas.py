@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -124,7 +124,27 @@ PROBLEMS: dict[int | str, dict[str, object]] = {
     code: {"model": Problem, "description": text}
     for code, text in (
         (400, "the body could not be parsed"),
+        (401, "no valid bearer token (Authorization: Bearer TOKEN)"),
+        (403, "the token's role may not do this"),
         (404, "unknown node, alert or path"),
+        (413, "the request body is larger than the limit"),
         (422, "a parameter or the body is invalid; the detail names it"),
     )
 }
+# What every route behind a token may answer besides its own results.
+AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {code: PROBLEMS[code] for code in (401, 403, 413)}
+
+
+class TokenInfoOut(BaseModel):
+    """A token's id, role and creation time: never the token, never its hash."""
+
+    id: str
+    role: str
+    created: int = Field(description="epoch seconds")
+
+
+class ConfigOut(BaseModel):
+    """The API's effective settings (token entries left out) and who holds a token."""
+
+    settings: dict[str, object]
+    tokens: list[TokenInfoOut]

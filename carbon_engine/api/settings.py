@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,3 +24,11 @@ class ApiSettings(BaseSettings):
     history_device: str = Field(default="carbon-1m", pattern=r"^[A-Za-z0-9_.\-]+$")
     sse_max_clients: int = Field(default=100, ge=1, le=10_000)
     default_ack_by: str = Field(default="operator", min_length=1, max_length=64)
+    # Hashed bearer tokens (see carbon_engine.api.auth): a file written by `zcf token create`
+    # and/or entries in ZCF_API_TOKENS. Without any, every route but /health answers 401.
+    tokens_file: Path | None = None
+    tokens: str = ""
+    # Demo only: requests without a token read as viewers; writes still need a token.
+    open_read_only: bool = False
+    # Bodies longer than this are refused with 413 before they are read (the API takes small JSON).
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)

@@ -11,8 +11,10 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Page, expect
 
-from carbon_engine.api import ApiSettings, create_app
+from carbon_engine.api import create_app
+from carbon_engine.api.auth import Role
 from iiot_core.store import open_reader
+from tests.support.api_tokens import api_settings, auth, token
 from tests.support.engine_setup import feed_plant, live_feeder
 from tests.support.live_server import Feeder, LiveServer, live_server
 
@@ -23,7 +25,7 @@ TIMEOUT_MS = 10_000
 def server(tmp_path: Path, dashboard_assets: None) -> Iterator[LiveServer]:
     async def build() -> tuple[FastAPI, Feeder | None]:
         plant = await feed_plant(tmp_path / "store.db")
-        app = create_app(ApiSettings(), plant.view, open_reader(plant.store_url))
+        app = create_app(api_settings(), plant.view, open_reader(plant.store_url))
         return app, live_feeder(plant)
 
     with live_server(build) as s:
@@ -50,10 +52,30 @@ def _text(page: Page, selector: str) -> str:
     return page.locator(selector).inner_text()
 
 
+def _sign_in(page: Page, secret: str) -> None:
+    dialog = page.get_by_test_id("login")
+    expect(dialog).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_test_id("login-token").fill(secret)
+    page.get_by_test_id("login-submit").click()
+
+
+def _csp_violations(page: Page) -> list[str]:
+    """Console reports of anything the Content-Security-Policy blocked (inline code, other hosts)."""
+    found: list[str] = []
+    page.on("console", lambda m: found.append(m.text) if "Content Security Policy" in m.text else None)
+    return found
+
+
 def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifacts: Path) -> None:
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
+    blocked = _csp_violations(page)
     page.goto(f"{server.url}/", timeout=TIMEOUT_MS)
+    # The API answers 401: the page asks for a token; a wrong one is refused and asked again.
+    _sign_in(page, "zcf_00000000_wrong")
+    expect(page.get_by_test_id("login-reason")).to_contain_text("not valid", timeout=TIMEOUT_MS)
+    _sign_in(page, token(Role.operator))
+    expect(page.get_by_test_id("login")).to_be_hidden(timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("conn")).to_have_text("live", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("kpi-power")).not_to_have_text("—", timeout=TIMEOUT_MS)
     assert float(_text(page, "#kpi-power").replace(",", "")) > 0
@@ -79,7 +101,7 @@ def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifac
     item.get_by_test_id("ack").click()
     acked = page.locator(f"[data-testid=alert][data-id='{alert_id}'] [data-testid=alert-acked]")
     expect(acked).to_be_visible(timeout=TIMEOUT_MS)
-    state = httpx.get(f"{server.url}/api/v1/alerts", params={"state": "acknowledged"}).json()
+    state = httpx.get(f"{server.url}/api/v1/alerts", params={"state": "acknowledged"}, headers=auth()).json()
     assert alert_id in {a["id"] for a in state}
     page.screenshot(path=str(artifacts / "dashboard-en.png"), full_page=True)
 
@@ -91,10 +113,16 @@ def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifac
     expect(page.get_by_test_id("lang-switch")).to_have_text("EN")
     assert _renders_cjk(page, "#h-site"), "Chinese labels render as empty boxes: CJK fonts missing"
     page.screenshot(path=str(artifacts / "dashboard-zh.png"), full_page=True)
+    # The token stays in this tab's sessionStorage, never in a cookie.
+    assert page.evaluate("sessionStorage.getItem('zcf.token')") == token(Role.operator)
+    assert page.context.cookies() == []
+    assert blocked == [], blocked
 
 
 def test_dashboard_fits_a_laptop_screen(server: LiveServer, page: Page, artifacts: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 800})
+    # Signed in already in this tab (a viewer: reading needs no more).
+    page.add_init_script(f"sessionStorage.setItem('zcf.token', {token(Role.viewer)!r})")
     page.goto(f"{server.url}/dashboard/", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("kpi-power")).not_to_have_text("—", timeout=TIMEOUT_MS)
     expect(page.locator("#trend canvas").first).to_be_visible(timeout=TIMEOUT_MS)

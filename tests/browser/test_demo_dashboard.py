@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +28,13 @@ def demo(tmp_path: Path, dashboard_assets: None) -> Iterator[DemoProcess]:
         yield d
 
 
+def _operator_token(data_dir: Path) -> str:
+    file = str(data_dir / "api-tokens")
+    cmd = [sys.executable, "-m", "zcf.cli", "token", "--file", file, "create", "--role", "operator"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=30, check=True)
+    return done.stdout.strip()
+
+
 def _report_agent_offline(demo: DemoProcess) -> None:
     """What a real agent's last will does: a retained offline status on the demo's broker."""
     status = DeviceStatus(schema=1, state="offline", ts=int(time.time() * 1000), detail="test")
@@ -42,7 +51,7 @@ def _report_agent_offline(demo: DemoProcess) -> None:
 
 @pytest.mark.timeout(120)
 def test_demo_dashboard_moves_and_takes_an_acknowledgement(
-    demo: DemoProcess, page: Page, artifacts: Path
+    demo: DemoProcess, page: Page, artifacts: Path, tmp_path: Path
 ) -> None:
     page.goto(f"{demo.url}/", timeout=TIMEOUT_MS)
     expect(page.get_by_test_id("conn")).to_have_text("live", timeout=TIMEOUT_MS)
@@ -63,6 +72,12 @@ def test_demo_dashboard_moves_and_takes_an_acknowledgement(
     expect(item.get_by_test_id("ack")).to_be_visible(timeout=TIMEOUT_MS)
     alert_id = item.get_attribute("data-id")
     item.get_by_test_id("ack").click()
+    # The demo's API is open read-only: acknowledging asks for an operator token, which the
+    # plant IT creates with `zcf token create` in the engine's tokens file (read at once).
+    expect(page.get_by_test_id("login")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_test_id("login-reason")).to_contain_text("open read-only mode")
+    page.get_by_test_id("login-token").fill(_operator_token(tmp_path))  # the demo's --data-dir
+    page.get_by_test_id("login-submit").click()
     expect(item.get_by_test_id("alert-acked")).to_be_visible(timeout=TIMEOUT_MS)
     acked = httpx.get(f"{demo.url}/api/v1/alerts", params={"state": "acknowledged"}).json()
     assert alert_id in {a["id"] for a in acked}

@@ -15,6 +15,7 @@ import httpx
 import paho.mqtt.client as paho
 import pytest
 
+from carbon_engine.api.auth import Role, TokenFile
 from carbon_engine.engine import Engine
 from carbon_engine.service import EngineService
 from iiot_core import topics
@@ -133,6 +134,8 @@ async def test_cli_serves_engine_and_api(broker: Mosquitto, tmp_path: Path) -> N
     port = free_port()
     env = {**os.environ, "ZCF_MQTT_URL": broker.url, "PYTHONPATH": str(ROOT)}
     args = ["-m", "carbon_engine.cli", "--plant", str(EXAMPLE), "--data-dir", str(tmp_path)]
+    # A viewer token in the tokens file the engine reads by default (DATA_DIR/api-tokens).
+    viewer, _ = TokenFile(tmp_path / "api-tokens").add(Role.viewer)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, *args, "--http-port", str(port), cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
     )
@@ -142,7 +145,9 @@ async def test_cli_serves_engine_and_api(broker: Mosquitto, tmp_path: Path) -> N
         await pub.start(wait_s=5)
         await asyncio.sleep(0.5)  # the engine subscribes after connecting
         await _publish_all(pub, _messages((now_ms() // 60_000 - 3) * 60_000, 150))
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        headers = {"Authorization": f"Bearer {viewer}"}
+        url = f"http://127.0.0.1:{port}"
+        async with httpx.AsyncClient(base_url=url, timeout=5, headers=headers) as client:
             tree = (await client.get("/api/v1/tree")).json()
             assert "plant1/assembly/line1" in json.dumps(tree)
             site_today = 0.0

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 
+from carbon_engine.api.access import VIEWER, Operator
 from carbon_engine.api.deps import Metrics, Settings, View
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import PROBLEMS, AckIn, AlertOut
 from carbon_engine.view import AlertState, Severity
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix=API_PREFIX, tags=["alerts"], responses=PROBLEMS)
 
 
-@router.get("/alerts", summary="Alerts, newest first, filtered by state, severity and node")
+@router.get(
+    "/alerts", summary="Alerts, newest first, filtered by state, severity and node", dependencies=VIEWER
+)
 def list_alerts(
     view: View,
     state: Annotated[AlertState | None, Query()] = None,
@@ -29,6 +35,7 @@ def list_alerts(
 
 @router.post("/alerts/{alert_id}/ack", summary="Acknowledge an alert")
 def ack_alert(
+    caller: Operator,
     view: View,
     settings: Settings,
     metrics: Metrics,
@@ -41,4 +48,5 @@ def ack_alert(
     if acked is None:
         raise HTTPException(404, f"unknown alert {alert_id!r}")
     metrics.acks += 1
+    log.info("alert acknowledged id=%s by=%s token_id=%s", alert_id, by, caller.id)
     return AlertOut.model_validate(acked)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import View
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import PROBLEMS, DeviceOut, FactorOut
 
-router = APIRouter(prefix=API_PREFIX, responses=PROBLEMS)
+router = APIRouter(prefix=API_PREFIX, responses=PROBLEMS, dependencies=VIEWER)
 
 
 @router.get("/factors", tags=["factors"], summary="Emission factors in use")

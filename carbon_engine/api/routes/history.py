@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query
 
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Metrics, Reader, Settings, View, known_node
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import PROBLEMS, HistoryOut, HistoryPoint, Problem
@@ -22,7 +23,7 @@ from iiot_core.store.base import MEASUREMENT_CARBON, Bucket, Selector
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix=API_PREFIX, tags=["history"], responses=PROBLEMS)
+router = APIRouter(prefix=API_PREFIX, tags=["history"], responses=PROBLEMS, dependencies=VIEWER)
 
 Agg = Literal["mean", "min", "max", "last", "sum", "count"]
 INTERVAL_PATTERN = r"^[1-9][0-9]{0,6}[smhd]$"

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import View, known_node
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import PROBLEMS, LiveOut
 
-router = APIRouter(prefix=API_PREFIX, tags=["live"], responses=PROBLEMS)
+router = APIRouter(prefix=API_PREFIX, tags=["live"], responses=PROBLEMS, dependencies=VIEWER)
 
 NodeFilter = Annotated[
     str | None, Query(description="one node path, e.g. plant1/assembly/line1", max_length=256)

@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import PlainTextResponse
 
 import iiot_core
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Context
-from carbon_engine.api.schemas import HealthOut
+from carbon_engine.api.schemas import AUTH_PROBLEMS, HealthOut
 from iiot_core.errors import StoreError
 from iiot_core.store.base import StoreReader
 
@@ -20,6 +21,11 @@ log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["operations"])
 STORE_CHECK_S = 2.0
+# Refusals are JSON Problems even on this text route.
+_JSON_PROBLEM = {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_JSON_AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {**spec, "content": _JSON_PROBLEM} for code, spec in AUTH_PROBLEMS.items()
+}
 StoreState = Literal["ok", "unavailable", "not_configured"]
 
 
@@ -51,9 +57,10 @@ async def health(ctx: Context) -> HealthOut:
 
 @router.get(
     "/metrics",
+    dependencies=VIEWER,
     response_class=PlainTextResponse,
     summary="Prometheus metrics (text format)",
-    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **_JSON_AUTH_PROBLEMS},
 )
 def metrics(ctx: Context) -> str:
     """Request counts, live clients and engine events relayed."""

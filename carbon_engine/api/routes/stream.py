@@ -10,14 +10,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from fastapi.sse import EventSourceResponse, ServerSentEvent
 
+from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Context, Metrics, View
 from carbon_engine.api.routes import API_PREFIX
-from carbon_engine.api.schemas import AlertOut, DeviceOut, LiveOut, Problem
+from carbon_engine.api.schemas import AUTH_PROBLEMS, AlertOut, DeviceOut, LiveOut, Problem
 from carbon_engine.view import EngineEvent, EngineView, LiveValues
 
 log = logging.getLogger(__name__)
 
-router = APIRouter(prefix=API_PREFIX, tags=["live"])
+router = APIRouter(prefix=API_PREFIX, tags=["live"], dependencies=VIEWER)
 RETRY_MS = 3000
 
 
@@ -71,7 +72,7 @@ class _DeviceTracker:
     "/stream",
     response_class=EventSourceResponse,
     summary="Live values, alert and device events (text/event-stream)",
-    responses={503: {"model": Problem, "description": "too many live clients"}},
+    responses={**AUTH_PROBLEMS, 503: {"model": Problem, "description": "too many live clients"}},
 )
 async def stream(
     view: View, metrics: Metrics, _slot_ok: Annotated[None, Depends(_slot)]

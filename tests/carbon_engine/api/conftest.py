@@ -8,9 +8,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carbon_engine.api import ApiSettings, create_app
+from carbon_engine.api import create_app
 from carbon_engine.view import EngineView
 from iiot_core.store import StoreReader, open_reader
+from tests.support.api_tokens import api_settings, auth
 from tests.support.engine_setup import FedPlant, feed_plant
 
 
@@ -35,7 +36,8 @@ def view(plant: FedPlant) -> EngineView:
 
 @pytest.fixture
 async def client(view: EngineView, reader: StoreReader) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(ApiSettings(), view, reader)
+    app = create_app(api_settings(), view, reader)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as c:
+    # The operator's token: these tests read and acknowledge (test_access.py covers the roles).
+    async with httpx.AsyncClient(transport=transport, base_url="http://api.test", headers=auth()) as c:
         yield c

@@ -7,9 +7,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carbon_engine.api import ApiSettings, create_app
+from carbon_engine.api import create_app
 from carbon_engine.view import EngineView
 from iiot_core.store import open_reader
+from tests.support.api_tokens import api_settings, auth
 from tests.support.engine_setup import FedPlant
 
 API = "/api/v1"
@@ -105,8 +106,10 @@ async def test_history_rejects_bad_queries_with_a_message(
 
 
 async def test_history_without_a_store_is_503(view: EngineView) -> None:
-    app = create_app(ApiSettings(), view, None)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    app = create_app(api_settings(), view, None)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=auth()
+    ) as c:
         r = await c.get(f"{API}/history", params={"node": "plant1", "metric": "power_kw"})
         assert r.status_code == 503
         assert "store" in r.json()["detail"]
@@ -216,8 +219,10 @@ async def test_history_matches_the_engine_results(client: httpx.AsyncClient, pla
 
 async def test_store_down_gives_503_and_degraded_health(view: EngineView, tmp_path: Path) -> None:
     reader = open_reader(f"sqlite:///{tmp_path / 'missing' / 'store.db'}")
-    app = create_app(ApiSettings(), view, reader)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+    app = create_app(api_settings(), view, reader)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t", headers=auth()
+    ) as c:
         r = await c.get(f"{API}/history", params={"node": "plant1", "metric": "power_kw"})
         assert r.status_code == 503
         assert "store" in r.json()["detail"]

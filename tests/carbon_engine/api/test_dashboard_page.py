@@ -7,12 +7,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from carbon_engine.api import ApiSettings, create_app, dashboard
+from carbon_engine.api import create_app, dashboard
 from carbon_engine.view import EngineView
+from tests.support.api_tokens import api_settings
 
 
 def _client(view: EngineView) -> httpx.AsyncClient:
-    app = create_app(ApiSettings(), view, None)
+    app = create_app(api_settings(), view, None)
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
 
 

@@ -6,11 +6,14 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.strategies import SearchStrategy
+from schemathesis.core.parameters import ParameterLocation
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from carbon_engine.api import ApiSettings, create_app
+from carbon_engine.api import create_app
+from carbon_engine.api.auth import Role
 from carbon_engine.view import EngineView
 from iiot_core.store import StoreReader
+from tests.support.api_tokens import api_settings, auth
 
 MAX_EXAMPLES = 40
 POSITIVE = schemathesis.GenerationMode.POSITIVE
@@ -33,6 +36,14 @@ def _strategies(op: schemathesis.APIOperation, view: EngineView) -> SearchStrate
     return st.one_of(options)
 
 
+def _token_for(case: schemathesis.Case) -> dict[str, str]:
+    """The admin's token (it reaches every route), unless the case's headers are the negative
+    part: then the missing or garbled Authorization header is what is tested, and must be refused."""
+    if case.meta is not None and case.meta.is_negative_at(ParameterLocation.HEADER):
+        return {}
+    return auth(Role.admin)
+
+
 def _fuzz(operation: schemathesis.APIOperation, view: EngineView) -> None:
     # /history has rules across parameters (end after start, a points budget) that OpenAPI
     # cannot express, so a schema-valid query may rightly get a 422 naming the rule.
@@ -43,13 +54,13 @@ def _fuzz(operation: schemathesis.APIOperation, view: EngineView) -> None:
         max_examples=MAX_EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck)
     )
     def check(case: schemathesis.Case) -> None:
-        case.call_and_validate(excluded_checks=excluded)
+        case.call_and_validate(headers=_token_for(case), excluded_checks=excluded)
 
     check()
 
 
 def test_every_operation_conforms_to_its_schema(view: EngineView, reader: StoreReader) -> None:
-    app = create_app(ApiSettings(), view, reader)
+    app = create_app(api_settings(), view, reader)
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     # The SSE stream never ends by itself; test_stream.py covers it over a real server.
     schema = schema.exclude(path="/api/v1/stream")

@@ -11,6 +11,8 @@ from pathlib import Path
 import httpx
 
 from carbon_engine.api import ApiSettings, create_app
+from carbon_engine.api.auth import Role
+from tests.support.api_tokens import api_settings, auth
 from tests.support.engine_setup import feed_plant, live_feeder
 from tests.support.live_server import Feeder, LiveServer, live_server
 
@@ -30,7 +32,7 @@ def _events(lines: Iterator[str]) -> Iterator[tuple[str, object]]:
 def _server(tmp_path: Path, settings: ApiSettings | None = None) -> LiveServer:
     async def build() -> tuple[object, Feeder]:
         plant = await feed_plant(tmp_path / "store.db")
-        return create_app(settings or ApiSettings(), plant.view, None), live_feeder(plant)
+        return create_app(settings or api_settings(), plant.view, None), live_feeder(plant)
 
     return LiveServer(build)  # type: ignore[arg-type]
 
@@ -40,7 +42,7 @@ def test_stream_pushes_snapshot_then_live_and_alert_events(tmp_path: Path) -> No
     server.start()
     try:
         seen: dict[str, list[object]] = {"live": [], "devices": [], "alert": []}
-        with httpx.stream("GET", f"{server.url}/api/v1/stream", timeout=10) as r:
+        with httpx.stream("GET", f"{server.url}/api/v1/stream", timeout=10, headers=auth(Role.viewer)) as r:
             assert r.status_code == 200
             assert r.headers["content-type"].startswith("text/event-stream")
             for kind, data in _events(r.iter_lines()):
@@ -51,21 +53,21 @@ def test_stream_pushes_snapshot_then_live_and_alert_events(tmp_path: Path) -> No
         assert isinstance(first, list) and {v["path"] for v in first} >= {"plant1"}
         stamps = [max(v["ts"] for v in batch) for batch in seen["live"]]  # type: ignore[union-attr]
         assert stamps[-1] > stamps[0], "live values should move"
-        metrics = httpx.get(f"{server.url}/metrics").text
+        metrics = httpx.get(f"{server.url}/metrics", headers=auth(Role.viewer)).text
         assert 'zcf_api_engine_events_total{kind="live"}' in metrics
     finally:
         server.stop()
 
 
 def test_too_many_live_clients_get_503(tmp_path: Path) -> None:
-    server = _server(tmp_path, ApiSettings(sse_max_clients=1))
+    server = _server(tmp_path, api_settings(sse_max_clients=1))
     with (
         live_server(server.build) as s,
-        httpx.stream("GET", f"{s.url}/api/v1/stream", timeout=10) as first,
+        httpx.stream("GET", f"{s.url}/api/v1/stream", timeout=10, headers=auth(Role.viewer)) as first,
     ):
         lines = first.iter_lines()  # keep a reference: a collected iterator closes the stream
         next(lines)
-        second = httpx.get(f"{s.url}/api/v1/stream", timeout=5)
+        second = httpx.get(f"{s.url}/api/v1/stream", timeout=5, headers=auth(Role.viewer))
         assert second.status_code == 503
         assert "too many live clients" in second.json()["detail"]
 
@@ -73,7 +75,10 @@ def test_too_many_live_clients_get_503(tmp_path: Path) -> None:
 async def test_server_stops_with_a_client_connected(tmp_path: Path) -> None:
     server = _server(tmp_path)
     await asyncio.to_thread(server.start)
-    async with httpx.AsyncClient(timeout=10) as c, c.stream("GET", f"{server.url}/api/v1/stream") as r:
+    async with (
+        httpx.AsyncClient(timeout=10) as c,
+        c.stream("GET", f"{server.url}/api/v1/stream", headers=auth(Role.viewer)) as r,
+    ):
         assert r.status_code == 200
         await asyncio.wait_for(asyncio.to_thread(server.stop), 8)
 
@@ -83,12 +88,16 @@ def test_stream_opens_with_the_active_alerts(tmp_path: Path) -> None:
     with live_server(_server(tmp_path).build) as s:
         active: list[dict[str, object]] = []
         for _ in range(100):
-            active = [a for a in httpx.get(f"{s.url}/api/v1/alerts").json() if a["state"] != "cleared"]
+            active = [
+                a
+                for a in httpx.get(f"{s.url}/api/v1/alerts", headers=auth(Role.viewer)).json()
+                if a["state"] != "cleared"
+            ]
             if active:
                 break
             time.sleep(0.1)
         assert active, "the fed plant raised no alert"
-        with httpx.stream("GET", f"{s.url}/api/v1/stream", timeout=10) as r:
+        with httpx.stream("GET", f"{s.url}/api/v1/stream", timeout=10, headers=auth(Role.viewer)) as r:
             events = _events(r.iter_lines())
             assert next(events)[0] == "live"
             kind, snapshot = next(events)

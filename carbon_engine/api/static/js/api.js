@@ -1,8 +1,11 @@
 // Thin fetch helpers over /api/v1; errors carry the server's "detail" message.
+import { authorisedFetch } from "./auth.js";
+import { followStream } from "./stream.js";
+
 const BASE = "/api/v1";
 
 async function request(path, options = {}) {
-  const response = await fetch(BASE + path, { headers: { Accept: "application/json" }, ...options });
+  const response = await authorisedFetch(BASE + path, { headers: { Accept: "application/json" }, ...options });
   if (!response.ok) {
     let detail = response.statusText;
     try {
@@ -36,10 +39,5 @@ export function ackAlert(id, by) {
 }
 
 export function openStream(handlers) {
-  const source = new EventSource(`${BASE}/stream`);
-  for (const [name, fn] of Object.entries(handlers)) {
-    if (name === "open" || name === "error") source.addEventListener(name, fn);
-    else source.addEventListener(name, (ev) => fn(JSON.parse(ev.data)));
-  }
-  return source;
+  return followStream(`${BASE}/stream`, handlers);
 }

@@ -16,6 +16,9 @@ const LABELS = {
     no_history: "History unavailable: showing live values from now on",
     no_chart: "Chart library missing: run bash carbon_engine/api/build_assets.sh",
     ack_failed: "Acknowledge failed", time: "Time",
+    token_title: "API token", token_label: "Token", token_submit: "Sign in",
+    token_needed: "The API needs a token.", token_refused: "Token refused",
+    token_hint: "From the plant IT: zcf token create --role viewer (operator to acknowledge alerts). Kept for this tab only.",
   },
   zh: {
     title: "零碳工厂", conn_wait: "连接中", conn_live: "实时", conn_lost: "重新连接中",
@@ -33,6 +36,9 @@ const LABELS = {
     no_history: "历史数据不可用：从现在起显示实时值",
     no_chart: "缺少图表库：请运行 bash carbon_engine/api/build_assets.sh",
     ack_failed: "确认失败", time: "时间",
+    token_title: "API 令牌", token_label: "令牌", token_submit: "登录",
+    token_needed: "API 需要令牌。", token_refused: "令牌被拒绝",
+    token_hint: "向工厂 IT 索取：zcf token create --role viewer（确认告警需 operator）。仅在本标签页内保存。",
   },
 };
 
