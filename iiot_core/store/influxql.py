@@ -44,7 +44,7 @@ class InfluxQLReader:
 
     def __init__(self, url: StoreUrl, timeout_s: float = 15.0) -> None:
         self.url = url
-        self._http = HttpConnection(url.host, url.port, tls=url.tls, timeout_s=timeout_s)
+        self._http = HttpConnection(url.http_base, timeout_s=timeout_s)
         if url.scheme == "influxdb-v2":
             self._headers = token_header(url.token)
         else:
