@@ -2,10 +2,11 @@
 
 paho reconnects by itself (``loop_start`` retries with ``reconnect_delay_set`` backoff);
 this wrapper resubscribes on every connect, turns PUBACKs into awaitable futures and
-delivers incoming messages on the event loop with ``call_soon_threadsafe`` (after an
-optional ``admit`` hook, which may block paho's thread for backpressure). PUBACKs are
-collected in the network thread and handed over in batches: one loop wake-up per drain,
-not one per message.
+delivers incoming messages on the event loop (after an optional ``admit`` hook, which may
+block paho's thread for backpressure). Messages and PUBACKs are collected in the network
+thread and handed over in batches: one ``call_soon_threadsafe`` (a write to the loop's
+self-pipe, and a wake-up) per drain, not one per message; at thousands of messages a second
+that hand-over was an eighth of the network thread's time.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ class MqttConnection:
         # PUBACKed mids collected by the network thread, waiting for the next drain.
         self._acked: list[int] = []
         self._drain_scheduled = False
+        # Messages and connect events for the loop, in arrival order (see _deliver).
+        self._inbox: list[tuple[Callable[[Any], None], Any]] = []
+        self._inbox_scheduled = False
+        self.inbox_drains = 0  # how many hand-offs carried the messages (a batching measure)
         self.ack_drains = 0  # how many hand-offs carried the PUBACKs (a batching measure)
         self.connect_count = 0
         self._closing = False  # set by stop(): our own disconnect is not worth a warning
@@ -259,7 +264,8 @@ class MqttConnection:
         self._connected.set()
         log.info("MQTT connected broker=%s:%s client_id=%s", self.cfg.host, self.cfg.port, self.client_id)
         if self._on_connect_cb is not None:
-            self._call_in_loop(self._on_connect_cb)
+            # Through the inbox: the loop sees the connect after every message read before it.
+            self._deliver(self._run_on_connect, None)
 
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, rc: Any, _props: Any) -> None:
         was = self._connected.is_set()
@@ -306,7 +312,37 @@ class MqttConnection:
         if self._handler is not None:
             if self._admit is not None:
                 self._admit(msg)
-            self._call_in_loop(self._handler, msg)
+            self._deliver(self._handler, msg)
+
+    # -- hand-over to the loop (network thread -> loop thread) --------------------------------
+
+    def _deliver(self, fn: Callable[[Any], None], arg: Any) -> None:
+        """Queue ``fn(arg)`` for the loop; schedule a drain unless one is pending already."""
+        with self._lock:
+            self._inbox.append((fn, arg))
+            if self._inbox_scheduled:
+                return  # the pending drain takes this one too
+            self._inbox_scheduled = True
+        if not self._call_in_loop(self._drain_inbox):
+            with self._lock:
+                self._inbox_scheduled = False
+
+    def _drain_inbox(self) -> None:
+        """Run everything delivered since the last drain, in order (loop thread)."""
+        with self._lock:
+            items, self._inbox = self._inbox, []
+            self._inbox_scheduled = False
+        self.inbox_drains += 1
+        for fn, arg in items:
+            try:
+                fn(arg)
+            except Exception:
+                # As the loop would for a callback of its own: one failure must not drop the rest.
+                log.exception("MQTT message handler failed")
+
+    def _run_on_connect(self, _arg: None) -> None:
+        if self._on_connect_cb is not None:
+            self._on_connect_cb()
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ingest_service.metrics import Metrics
+from ingest_service.metrics import CONTENT_TYPE, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ class HttpApp:
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b"method not allowed\n"
         if path == "/metrics":
-            return 200, "text/plain; version=0.0.4", self.metrics.render().encode()
+            return 200, CONTENT_TYPE, self.metrics.render()
         if path in ("/health", "/healthz"):
             ok, detail = self.health()
             body = json.dumps({"status": "ok" if ok else "degraded", **detail}).encode()

@@ -1,14 +1,21 @@
-"""Prometheus text exposition of the API's own counters (no client library needed for a few)."""
+"""The API's own counters, exposed through ``prometheus_client``.
+
+The counters are plain attributes (bumped by routes and middleware); a collector reads them at
+scrape time. Each ``ApiMetrics`` has its own registry, not the process-wide default, so a
+process (a test) can build several apps.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from iiot_core import prometheus
 
 
 @dataclass(slots=True)
@@ -24,62 +31,51 @@ class ApiMetrics:
     history_queries: int = 0
     history_errors: int = 0
     acks: int = 0
+    registry: CollectorRegistry = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(_ApiCollector(self))
 
     def render(self) -> str:
         """Prometheus text format 0.0.4."""
-        out: list[str] = []
-        family = prometheus.family
-        requests = [
-            (prometheus.labels(method=m, route=r, status=st), n)
-            for (m, r, st), n in sorted(self.requests.items())
-        ]
-        family(out, "zcf_api_requests_total", "counter", "HTTP requests by route and status", requests)
-        family(
-            out, "zcf_api_sse_clients", "gauge", "live (SSE) clients connected now", [("", self.sse_clients)]
+        return generate_latest(self.registry).decode()
+
+
+class _ApiCollector(Collector):
+    """Reads an ``ApiMetrics`` at every scrape."""
+
+    def __init__(self, metrics: ApiMetrics) -> None:
+        self.metrics = metrics
+
+    def collect(self) -> Iterator[Metric]:
+        m = self.metrics
+        by = ["method", "route", "status"]
+        requests = CounterMetricFamily(
+            "zcf_api_requests_total", "HTTP requests by route and status", labels=by
         )
-        family(
-            out,
-            "zcf_api_sse_clients_total",
-            "counter",
-            "live clients connected since start",
-            [("", self.sse_clients_total)],
+        for (method, route, status), n in sorted(m.requests.items()):
+            requests.add_metric([method, route, str(status)], n)
+        yield requests
+        clients = m.sse_clients
+        yield GaugeMetricFamily("zcf_api_sse_clients", "live (SSE) clients connected now", value=clients)
+        yield _counter("sse_clients_total", "live clients connected since start", m.sse_clients_total)
+        yield _counter("sse_refused_total", "live clients refused (limit)", m.sse_refused)
+        events = CounterMetricFamily(
+            "zcf_api_engine_events_total", "engine events sent to live clients", labels=["kind"]
         )
-        family(
-            out,
-            "zcf_api_sse_refused_total",
-            "counter",
-            "live clients refused (limit)",
-            [("", self.sse_refused)],
-        )
-        events = [
-            (prometheus.labels(kind=k), self.events_sent[k])
-            for k in sorted(set(self.events_sent) | {"live", "alert"})
-        ]
-        family(out, "zcf_api_engine_events_total", "counter", "engine events sent to live clients", events)
-        family(
-            out,
-            "zcf_api_history_queries_total",
-            "counter",
-            "history queries answered",
-            [("", self.history_queries)],
-        )
-        family(
-            out,
-            "zcf_api_history_errors_total",
-            "counter",
-            "history queries the store failed",
-            [("", self.history_errors)],
-        )
-        family(
-            out,
-            "zcf_api_alert_acks_total",
-            "counter",
-            "alerts acknowledged through the API",
-            [("", self.acks)],
-        )
-        uptime = round(time.monotonic() - self.started, 3)
-        family(out, "zcf_api_uptime_seconds", "gauge", "seconds since the app started", [("", uptime)])
-        return "\n".join(out) + "\n"
+        for kind in sorted(set(m.events_sent) | {"live", "alert"}):
+            events.add_metric([kind], m.events_sent[kind])
+        yield events
+        yield _counter("history_queries_total", "history queries answered", m.history_queries)
+        yield _counter("history_errors_total", "history queries the store failed", m.history_errors)
+        yield _counter("alert_acks_total", "alerts acknowledged through the API", m.acks)
+        uptime = round(time.monotonic() - m.started, 3)
+        yield GaugeMetricFamily("zcf_api_uptime_seconds", "seconds since the app started", value=uptime)
+
+
+def _counter(name: str, help_: str, value: float) -> CounterMetricFamily:
+    return CounterMetricFamily(f"zcf_api_{name}", help_, value=value)
 
 
 class RequestCounter:

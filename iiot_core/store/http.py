@@ -1,21 +1,17 @@
-"""A keep-alive HTTP/1.1 connection used from one worker thread, awaited with a timeout.
+"""HTTP for the stores that speak it (InfluxDB 1.x writes, InfluxQL queries, v2 checks): an
+``httpx`` async client with one keep-alive connection pool per store, errors as StoreError.
 
-The stdlib client keeps the runtime dependencies small; one thread per store connection
-keeps requests ordered and never blocks the event loop.
+httpx is imported when a connection is made: only these stores need it (the ingest and engine
+extras install it), an edge gateway never does. Callers see a plain ``Response``, not httpx.
 """
 
 from __future__ import annotations
 
 import asyncio
-import http.client
-import logging
 import ssl
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from iiot_core.errors import StoreError
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,48 +21,22 @@ class Response:
 
 
 class HttpConnection:
-    """One persistent connection to ``host:port``; ``request`` runs in its own thread."""
+    """Requests to one server (``http[s]://host:port``); every failure to get an answer is a StoreError."""
 
-    def __init__(self, host: str, port: int, *, tls: bool = False, timeout_s: float = 10.0):
-        self.host, self.port, self.tls, self.timeout_s = host, port, tls, timeout_s
-        self._conn: http.client.HTTPConnection | None = None
-        self._executor = ThreadPoolExecutor(1, thread_name_prefix=f"http-{host}:{port}")
+    def __init__(self, base_url: str, *, timeout_s: float = 10.0) -> None:
+        import httpx
 
-    def _connect(self) -> http.client.HTTPConnection:
-        if self._conn is None:
-            if self.tls:
-                ctx = ssl.create_default_context()
-                self._conn = http.client.HTTPSConnection(
-                    self.host, self.port, timeout=self.timeout_s, context=ctx
-                )
-            else:
-                self._conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
-        return self._conn
-
-    def _drop(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-
-    def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> Response:
-        # A kept-alive socket the server has closed fails on first use: retry once on a new one.
-        for attempt in (1, 2):
-            conn = self._connect()
-            try:
-                conn.request(method, path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                if resp.will_close:
-                    self._drop()
-                return Response(resp.status, data)
-            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                self._drop()
-                if attempt == 2:
-                    raise
-            except BaseException:
-                self._drop()
-                raise
-        raise AssertionError("unreachable")
+        self._httpx = httpx
+        self.base_url, self.timeout_s = base_url, timeout_s
+        self._where = base_url.split("://", 1)[-1]
+        # The system's CA store, as the stdlib would use (httpx defaults to certifi's), and no
+        # proxy from the environment: a store on the plant network is reached directly.
+        self._client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=timeout_s,
+            verify=ssl.create_default_context(),
+            trust_env=False,
+        )
 
     async def request(
         self,
@@ -75,20 +45,23 @@ class HttpConnection:
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        """Send one request; connection problems and timeouts become StoreError."""
-        loop = asyncio.get_running_loop()
-        where = f"{self.host}:{self.port}"
+        """Send one request; connection problems and timeouts become StoreError (an outage)."""
+        errors = self._httpx
         try:
+            # httpx times each phase (connect, write, read): bound the whole request as well.
             async with asyncio.timeout(self.timeout_s + 1):
-                return await loop.run_in_executor(
-                    self._executor, self._send, method, path, body, headers or {}
-                )
-        except TimeoutError:
-            raise StoreError(f"{where}: no answer within {self.timeout_s:.0f} s") from None
-        except (OSError, http.client.HTTPException) as exc:
-            raise StoreError(f"{where}: {exc or type(exc).__name__}") from exc
+                resp = await self._client.request(method, path, content=body, headers=headers)
+        except (TimeoutError, errors.TimeoutException):
+            raise StoreError(f"{self._where}: no answer within {self.timeout_s:.0f} s") from None
+        except errors.HTTPError as exc:
+            raise StoreError(f"{self._where}: {_describe(exc)}") from exc
+        return Response(resp.status_code, resp.content)
 
     async def close(self) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(self._executor, self._drop)
-        self._executor.shutdown(wait=False)
+        await self._client.aclose()
+
+
+def _describe(exc: Exception) -> str:
+    """httpx's message, or the type and cause where it has none (``ConnectError: [Errno 111] ...``)."""
+    text = str(exc) or str(exc.__cause__ or "")
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -40,7 +40,7 @@ class InfluxV1Writer:
 
     def __init__(self, url: StoreUrl, timeout_s: float = 10.0) -> None:
         self.url = url
-        self._http = HttpConnection(url.host, url.port, tls=url.tls, timeout_s=timeout_s)
+        self._http = HttpConnection(url.http_base, timeout_s=timeout_s)
         params = {"db": url.database, "precision": "ms"}
         if url.rp:
             params["rp"] = url.rp

@@ -57,7 +57,7 @@ class InfluxV2Writer:
     async def check(self) -> None:
         """Ping; where the server has a buckets API (InfluxDB 2.x), make sure the bucket exists."""
         where, u = self.description, self.url
-        http = HttpConnection(u.host, u.port, tls=u.tls, timeout_s=self.timeout_s)
+        http = HttpConnection(u.http_base, timeout_s=self.timeout_s)
         headers = token_header(u.token)
         try:
             try:

@@ -27,6 +27,7 @@ from iiot_core.store.influx_v2 import token_header
 from iiot_core.store.url import StoreUrl
 
 _GROUP_BY_TAGS = ",".join(f'"{t}"' for t in TAGS)
+_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 def literal(value: str) -> str:
@@ -44,7 +45,7 @@ class InfluxQLReader:
 
     def __init__(self, url: StoreUrl, timeout_s: float = 15.0) -> None:
         self.url = url
-        self._http = HttpConnection(url.host, url.port, tls=url.tls, timeout_s=timeout_s)
+        self._http = HttpConnection(url.http_base, timeout_s=timeout_s)
         if url.scheme == "influxdb-v2":
             self._headers = token_header(url.token)
         else:
@@ -56,10 +57,15 @@ class InfluxQLReader:
 
     async def query(self, statements: list[str]) -> list[dict[str, Any]]:
         """Run statements in one request; return one result dict per statement."""
-        params = {"db": self.url.database, "epoch": "ms", "q": ";".join(statements)}
+        params = {"db": self.url.database, "epoch": "ms"}
         if self.url.rp:
             params["rp"] = self.url.rp
-        resp = await self._http.request("GET", "/query?" + urlencode(params), headers=self._headers)
+        # The statements go in a form body: one per field, they outgrow any URL limit (httpx
+        # refuses URLs over 64 KiB). InfluxDB takes read statements by POST as well as by GET.
+        body = urlencode({"q": ";".join(statements)}).encode()
+        resp = await self._http.request(
+            "POST", "/query?" + urlencode(params), body, {**self._headers, **_FORM}
+        )
         if resp.status != 200:
             raise StoreError(
                 f"{self.description}: query failed (HTTP {resp.status}): {error_text(resp.body)}"

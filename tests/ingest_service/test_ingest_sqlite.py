@@ -43,8 +43,8 @@ async def test_stores_every_message_and_serves_health(broker: Mosquitto, tmp_pat
         health = json.loads(await http_get(f"{base}/health"))
         metrics = (await http_get(f"{base}/metrics")).decode()
     assert health["status"] == "ok" and health["mqtt_connected"] and health["queue_messages"] == 0
-    assert "zcf_ingest_points_written_total 600" in metrics
-    assert "zcf_ingest_messages_total 200" in metrics
+    assert "zcf_ingest_points_written_total 600.0\n" in metrics
+    assert "zcf_ingest_messages_total 200.0\n" in metrics
     assert sqlite_seqs(db) == {f"m{d}": list(range(1, 51)) for d in range(4)}
     reader = open_reader(f"sqlite:///{db}")
     latest = await reader.latest(Selector(device="m2", fields=("p1",)))

@@ -10,6 +10,7 @@ import typing
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from prometheus_client.parser import text_string_to_metric_families
 
 from iiot_core import codec, topics
 from iiot_core.errors import WireError
@@ -53,15 +54,25 @@ def test_deadletter_topic_falls_back_for_unsafe_sites() -> None:
     assert deadletter_topic("zcf/v1/bad site/a/l/d/telemetry") == "zcf/v1/_unknown/_deadletter/ingest"
 
 
+def samples(text: bytes) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    """Every sample of a Prometheus exposition, by name and sorted labels."""
+    return {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text.decode())
+        for s in family.samples
+    }
+
+
 def test_metrics_text_is_exact_for_large_counters() -> None:
     m = Metrics()
-    m.observe_write(0.02, 1_234_567, 80_000)
+    m.observe_write(0.02, 1_234_567_891, 80_000)
     m.deadletters["schema"] += 3
-    text = m.render()
-    assert "zcf_ingest_points_written_total 1234567\n" in text
-    assert 'zcf_ingest_deadletters_total{cause="schema"} 3\n' in text
-    assert 'zcf_ingest_write_duration_seconds_bucket{le="0.025"} 1\n' in text
-    assert 'zcf_ingest_write_duration_seconds_bucket{le="0.01"} 0\n' in text
+    got = samples(m.render())
+    assert got[("zcf_ingest_points_written_total", ())] == 1_234_567_891
+    assert got[("zcf_ingest_deadletters_total", (("cause", "schema"),))] == 3
+    assert got[("zcf_ingest_write_duration_seconds_bucket", (("le", "0.025"),))] == 1
+    assert got[("zcf_ingest_write_duration_seconds_bucket", (("le", "0.01"),))] == 0
+    assert got[("zcf_ingest_write_duration_seconds_count", ())] == 1
 
 
 def test_every_counter_is_exported() -> None:
@@ -71,9 +82,17 @@ def test_every_counter_is_exported() -> None:
     scalars = [f.name for f in dataclasses.fields(m) if hints[f.name] in (int, float)]
     for i, name in enumerate(scalars):
         setattr(m, name, 70_001 + i)
-    text = m.render()
-    missing = [n for i, n in enumerate(scalars) if f" {70_001 + i}\n" not in text]
+    values = set(samples(m.render()).values())
+    missing = [n for i, n in enumerate(scalars) if 70_001 + i not in values]
     assert missing == []
+
+
+def test_each_service_instance_has_its_own_registry() -> None:
+    """Two ingest services in one process (tests, a shared subscription) must not share counters."""
+    a, b = Metrics(), Metrics()
+    a.messages_in = 5
+    assert samples(a.render())[("zcf_ingest_messages_total", ())] == 5
+    assert samples(b.render())[("zcf_ingest_messages_total", ())] == 0
 
 
 async def test_http_endpoint_routes() -> None:
@@ -96,7 +115,7 @@ async def test_http_endpoint_routes() -> None:
     healthy["ok"] = True
     assert (await get("/health?x=1"))[0] == b"HTTP/1.1 200 OK"
     status, body = await get("/metrics")
-    assert status == b"HTTP/1.1 200 OK" and b"zcf_ingest_messages_total 0" in body
+    assert status == b"HTTP/1.1 200 OK" and samples(body)[("zcf_ingest_messages_total", ())] == 0
     assert (await get("/nope"))[0] == b"HTTP/1.1 404 Not Found"
     assert (await get("/health", "POST"))[0] == b"HTTP/1.1 405 Method Not Allowed"
     await app.close()
