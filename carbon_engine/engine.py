@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from carbon_engine.view import (
     AlertView,
     DeviceView,
     EngineEvent,
+    EngineStatus,
     FactorView,
     LiveValues,
     Node,
@@ -277,6 +279,26 @@ class Engine:
 
     def factors(self) -> list[FactorView]:
         return self.library.views()
+
+    def engine_status(self, now_ms: int) -> EngineStatus:
+        with self.lock:
+            site = next((v for v in self._live_values() if v.path == self.site), None)
+            active = Counter(a.severity for a in self.book.active.values())
+            wm = self.core.windows.watermark
+            return EngineStatus(
+                samples=self.stats["samples"],
+                unrouted=self.stats["unrouted"],
+                bad_quality=self.stats["bad_quality"],
+                other_site=self.stats["other_site"],
+                results_published=self.pub.published,
+                results_unchanged=self.pub.suppressed,
+                watermark_lag_s=max(0.0, (now_ms - wm) / 1000) if wm >= 0 else 0.0,
+                publishing=self.pub.publishing,
+                alerts_active={s: active.get(s, 0) for s in ("info", "warning", "critical")},
+                site_power_kw=site.power_kw if site else 0.0,
+                site_intensity_location_kg_per_kwh=site.intensity_location_kg_per_kwh if site else 0.0,
+                site_intensity_market_kg_per_kwh=site.intensity_market_kg_per_kwh if site else 0.0,
+            )
 
     def devices(self) -> list[DeviceView]:
         with self.lock:

@@ -29,6 +29,7 @@ class Publications:
         self.held: dict[Key, WindowResult] = {}
         self.foreign: dict[Key, dict[str, float]] = {}  # published elsewhere, window not open here yet
         self.suppressed = 0  # recomputations equal to what was published
+        self.published = 0
 
     def changed(self, results: list[WindowResult]) -> list[WindowResult]:
         """The results to publish now; when not publishing they are held instead."""
@@ -47,6 +48,7 @@ class Publications:
                 acc.sent[r.node] = r.values
             if self.publishing:
                 out.append(r)
+                self.published += 1
             else:
                 self.held[key] = r
         return out
@@ -75,6 +77,7 @@ class Publications:
         self.publishing = True
         out = sorted(self.held.values(), key=lambda r: (r.end, SIZES_MS[r.size], r.node))
         self.held.clear()
+        self.published += len(out)
         return out
 
     def _prune(self) -> None:

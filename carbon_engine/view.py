@@ -93,6 +93,24 @@ class EngineEvent:
     data: object
 
 
+@dataclass(frozen=True, slots=True)
+class EngineStatus:
+    """Counters and gauges of the engine itself, for ``/metrics``."""
+
+    samples: int  # routed samples accepted
+    unrouted: int  # points no meter of the plant reads
+    bad_quality: int  # routed points of unusable quality
+    other_site: int  # messages of another site
+    results_published: int  # window results handed to the broker
+    results_unchanged: int  # recomputed results not sent again (values unchanged)
+    watermark_lag_s: float  # wall clock minus event-time watermark (0 before any data)
+    publishing: bool  # false for a standby (hot standby, lease held elsewhere)
+    alerts_active: dict[str, int]  # by severity
+    site_power_kw: float
+    site_intensity_location_kg_per_kwh: float
+    site_intensity_market_kg_per_kwh: float
+
+
 class EngineView(Protocol):
     """Read side of the engine, plus the one operator action (acknowledge)."""
 
@@ -109,6 +127,8 @@ class EngineView(Protocol):
     def factors(self) -> list[FactorView]: ...
 
     def devices(self) -> list[DeviceView]: ...
+
+    def engine_status(self, now_ms: int) -> EngineStatus: ...
 
     def events(self) -> AsyncIterator[EngineEvent]:
         """A fresh async iterator of events for one live client (bounded; slow clients drop)."""

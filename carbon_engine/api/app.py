@@ -13,7 +13,7 @@ from carbon_engine.api import dashboard, errors
 from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
-from carbon_engine.api.metrics import ApiMetrics, RequestCounter
+from carbon_engine.api.metrics import ApiMetrics, EngineCollector, RequestCounter
 from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, stream, tree
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
@@ -32,6 +32,7 @@ def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | No
     """The FastAPI app over an engine view and an optional store reader (history needs it)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
     ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth)
+    ctx.metrics.registry.register(EngineCollector(view))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +77,7 @@ def _log_access_mode(settings: ApiSettings, auth: Authenticator) -> None:
     elif tokens == 0:
         log.warning(
             "no API tokens: every route but /health answers 401; create one with "
-            "`zcf token create --role viewer --file FILE` (FILE: the engine's --tokens-file) tokens_file=%s",
+            "`zcf token --file FILE create --role viewer` (FILE: the engine's --tokens-file) tokens_file=%s",
             where,
         )
     log.info("API access tokens=%d tokens_file=%s open_read_only=%s", tokens, where, settings.open_read_only)

@@ -17,6 +17,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from carbon_engine.view import EngineView
+
 
 @dataclass(slots=True)
 class ApiMetrics:
@@ -59,7 +61,8 @@ class _ApiCollector(Collector):
         yield requests
         clients = m.sse_clients
         yield GaugeMetricFamily("zcf_api_sse_clients", "live (SSE) clients connected now", value=clients)
-        yield _counter("sse_clients_total", "live clients connected since start", m.sse_clients_total)
+        # Not "sse_clients_total": that is the counter family "sse_clients", the gauge's name.
+        yield _counter("sse_connections_total", "live clients connected since start", m.sse_clients_total)
         yield _counter("sse_refused_total", "live clients refused (limit)", m.sse_refused)
         events = CounterMetricFamily(
             "zcf_api_engine_events_total", "engine events sent to live clients", labels=["kind"]
@@ -72,6 +75,60 @@ class _ApiCollector(Collector):
         yield _counter("alert_acks_total", "alerts acknowledged through the API", m.acks)
         uptime = round(time.monotonic() - m.started, 3)
         yield GaugeMetricFamily("zcf_api_uptime_seconds", "seconds since the app started", value=uptime)
+
+
+class EngineCollector(Collector):
+    """The engine's own figures (``EngineView.engine_status``), read at every scrape."""
+
+    def __init__(self, view: EngineView) -> None:
+        self.view = view
+
+    def collect(self) -> Iterator[Metric]:
+        st = self.view.engine_status(time.time_ns() // 1_000_000)
+        points = CounterMetricFamily(
+            "zcf_engine_points_total", "telemetry points by what became of them", labels=["outcome"]
+        )
+        for outcome, n in (
+            ("routed", st.samples),
+            ("unrouted", st.unrouted),
+            ("bad_quality", st.bad_quality),
+        ):
+            points.add_metric([outcome], n)
+        yield points
+        yield CounterMetricFamily(
+            "zcf_engine_other_site_messages_total", "messages of another site", value=st.other_site
+        )
+        yield CounterMetricFamily(
+            "zcf_engine_results_published_total", "window results published", value=st.results_published
+        )
+        yield CounterMetricFamily(
+            "zcf_engine_results_unchanged_total",
+            "recomputed window results not sent again (values unchanged)",
+            value=st.results_unchanged,
+        )
+        yield GaugeMetricFamily(
+            "zcf_engine_watermark_lag_seconds",
+            "wall clock minus the event-time watermark",
+            value=st.watermark_lag_s,
+        )
+        yield GaugeMetricFamily(
+            "zcf_engine_publishing", "1 when this engine publishes, 0 as a standby", value=int(st.publishing)
+        )
+        alerts = GaugeMetricFamily(
+            "zcf_engine_alerts_active", "active alerts by severity", labels=["severity"]
+        )
+        for severity, n in sorted(st.alerts_active.items()):
+            alerts.add_metric([severity], n)
+        yield alerts
+        yield GaugeMetricFamily(
+            "zcf_engine_site_power_kw", "site electric power, last minute", value=st.site_power_kw
+        )
+        intensity = GaugeMetricFamily(
+            "zcf_engine_site_intensity_kg_per_kwh", "site carbon intensity, last minute", labels=["method"]
+        )
+        intensity.add_metric(["location"], st.site_intensity_location_kg_per_kwh)
+        intensity.add_metric(["market"], st.site_intensity_market_kg_per_kwh)
+        yield intensity
 
 
 def _counter(name: str, help_: str, value: float) -> CounterMetricFamily:

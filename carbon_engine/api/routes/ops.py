@@ -63,5 +63,6 @@ async def health(ctx: Context) -> HealthOut:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}, **_JSON_AUTH_PROBLEMS},
 )
 def metrics(ctx: Context) -> str:
-    """Request counts, live clients and engine events relayed."""
+    """The engine's own figures (points, results, watermark lag, alerts, site power and intensity),
+    request counts, live clients and engine events relayed."""
     return ctx.metrics.render()
