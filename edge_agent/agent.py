@@ -16,11 +16,13 @@ from edge_agent.drivers import Driver, DriverContext, make_driver
 from edge_agent.forwarder import Forwarder
 from edge_agent.health import Backoff, DeviceHealth
 from edge_agent.outbox import Outbox
+from edge_agent.status import AgentStatus
 from iiot_core import codec, topics
 from iiot_core.clock import now_ms
 from iiot_core.errors import DriverError
 from iiot_core.model import SCHEMA_VERSION, DeviceStatus, Point, Telemetry
 from iiot_core.mqtt import MqttConnection, Will
+from iiot_core.status_http import StatusHttp
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,9 @@ class Agent:
         self._stop = asyncio.Event()
         self._started = asyncio.Event()
         self.mqtt: MqttConnection | None = None
+        self.status = AgentStatus(self)
+        self.http: StatusHttp | None = None
+        self.http_port: int | None = None  # bound port of /health and /metrics
 
     @property
     def agent_topic(self) -> str:
@@ -67,6 +72,8 @@ class Agent:
         )
         self.forwarder.attach(self.mqtt)
         await self.mqtt.start()
+        if self.cfg.agent.http_port is not None:
+            await self._serve_status(self.cfg.agent.http_host, self.cfg.agent.http_port)
         log.info(
             "edge agent started id=%s site=%s devices=%d broker=%s:%s buffer=%s",
             self.cfg.agent.id, self.site, len(self._devices), self.mqtt.cfg.host,
@@ -89,7 +96,19 @@ class Agent:
         finally:
             await self._shutdown()
 
+    async def _serve_status(self, host: str, port: int) -> None:
+        """Start /health and /metrics; a taken port is logged, and polling goes on without them."""
+        http = StatusHttp(self.status.render, self.status.health)
+        try:
+            self.http_port = await http.serve(host, port)
+        except OSError as exc:
+            log.error("agent /health and /metrics not served address=%s:%d error=%s", host, port, exc)
+            return
+        self.http = http
+
     async def _shutdown(self) -> None:
+        if self.http is not None:
+            await self.http.close()
         await self.forwarder.close()
         mqtt = self.mqtt
         if mqtt is None:

@@ -52,6 +52,9 @@ class AgentSection(BaseModel):
     status_interval_s: float = Field(default=10.0, gt=0, le=3600)
     heartbeat_s: float = Field(default=60.0, gt=0, le=86400)
     backoff_max_s: float = Field(default=30.0, gt=0, le=3600)
+    # GET /health and /metrics of the agent (devices, outbox, publishing); None: no endpoint.
+    http_host: str = "127.0.0.1"
+    http_port: int | None = Field(default=None, ge=0, le=65535)
 
     @field_validator("id", "site")
     @classmethod

@@ -58,6 +58,7 @@ class Forwarder:
         self._db_lock = asyncio.Lock()
         self._window = asyncio.Semaphore(replay_window)
         self._wake = asyncio.Event()
+        self.oldest_ms: int | None = None  # oldest outbox message, refreshed every second
 
     # -- set-up ------------------------------------------------------------------------------
 
@@ -221,6 +222,7 @@ class Forwarder:
     async def _enforce_limits(self) -> None:
         async with self._db_lock:
             dropped = await self._worker.call(self.outbox.enforce_limits, now_ms())
+            self.oldest_ms = await self._worker.call(self.outbox.oldest_created_ms)
         if dropped.by_age or dropped.by_size:
             self.stats.dropped_age += dropped.by_age
             self.stats.dropped_size += dropped.by_size

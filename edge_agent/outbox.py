@@ -138,6 +138,11 @@ class Outbox:
         """Delete acknowledged rows; returns how many were still there."""
         return self._delete_where("id IN (SELECT value FROM json_each(?))", [json.dumps(list(ids))])
 
+    def oldest_created_ms(self) -> int | None:
+        """When the oldest message still in the outbox was written (None when it is empty)."""
+        row = self.db.execute("SELECT MIN(created_ms) FROM outbox").fetchone()
+        return int(row[0]) if row and row[0] is not None else None
+
     def oldest(self, after_id: int, limit: int) -> list[Row]:
         """Up to ``limit`` rows with an id above ``after_id``, oldest first."""
         cur = self.db.execute(

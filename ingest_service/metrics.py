@@ -18,8 +18,6 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Histo
 from prometheus_client.registry import Collector
 
 PREFIX = "zcf_ingest_"
-# What ``generate_latest`` writes (its CONTENT_TYPE_LATEST names a newer format version).
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # Upper bounds (s) of the write-latency histogram.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 

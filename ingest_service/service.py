@@ -9,9 +9,9 @@ import time
 from typing import Any
 
 from iiot_core.mqtt import MqttConnection, Subscription
+from iiot_core.status_http import StatusHttp
 from iiot_core.store import StoreWriter, open_writer
 from ingest_service.config import IngestSettings
-from ingest_service.http import HttpApp, create_app
 from ingest_service.metrics import Metrics
 from ingest_service.pipeline import CommitHook, Pipeline
 
@@ -71,7 +71,7 @@ class IngestService:
             receive_maximum=s.receive_maximum,
         )
         pipeline = self._pipeline = Pipeline(writer, conn, s, self.metrics, self.on_commit)
-        app = create_app(self.metrics, self.health)
+        app = StatusHttp(self.metrics.render, self.health)
         try:
             if s.http_port is not None:
                 self.http_port = await app.serve(s.http_host, s.http_port)
@@ -97,7 +97,7 @@ class IngestService:
                 await asyncio.sleep(0.2)
             self._ready.set()
 
-    async def _shutdown(self, conn: MqttConnection, writer: StoreWriter, app: HttpApp) -> None:
+    async def _shutdown(self, conn: MqttConnection, writer: StoreWriter, app: StatusHttp) -> None:
         if self._pipeline is not None:
             self._pipeline.budget.open()  # paho's thread may wait for room: stop() joins it
         with contextlib.suppress(Exception):

@@ -14,8 +14,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from iiot_core import codec, topics
 from iiot_core.errors import WireError
+from iiot_core.status_http import StatusHttp
 from ingest_service.config import IngestSettings
-from ingest_service.http import create_app
 from ingest_service.metrics import Metrics
 from ingest_service.validation import Validator, deadletter_payload, deadletter_topic
 from tests.support.samples import make_msg, now_ms
@@ -97,7 +97,7 @@ def test_each_service_instance_has_its_own_registry() -> None:
 
 async def test_http_endpoint_routes() -> None:
     healthy = {"ok": False}
-    app = create_app(Metrics(), lambda: (healthy["ok"], {"queue_messages": 0}))
+    app = StatusHttp(Metrics().render, lambda: (healthy["ok"], {"queue_messages": 0}))
     port = await app.serve("127.0.0.1", 0)
 
     async def get(path: str, method: str = "GET") -> tuple[bytes, bytes]:

@@ -1,7 +1,7 @@
-"""``/health`` and ``/metrics`` over a minimal asyncio HTTP/1.1 server (no framework needed).
+"""``/health`` and ``/metrics`` of a service over a minimal asyncio HTTP/1.1 server (no framework).
 
-``create_app(metrics, health)`` builds the handler; ``serve(host, port)`` starts listening.
-Nothing starts at import.
+Used by ingest and the edge agent, which need no web framework: ``StatusHttp(metrics, health)``
+builds the handler; ``serve(host, port)`` starts listening. Nothing starts at import.
 """
 
 from __future__ import annotations
@@ -12,18 +12,20 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from ingest_service.metrics import CONTENT_TYPE, Metrics
-
 log = logging.getLogger(__name__)
+
+# What prometheus_client's ``generate_latest`` writes (its CONTENT_TYPE_LATEST names a newer format).
+METRICS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+MetricsFn = Callable[[], bytes]
 
 HealthFn = Callable[[], tuple[bool, dict[str, Any]]]
 _REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
 
 
-class HttpApp:
+class StatusHttp:
     """Routes GET /health (JSON, 503 when unhealthy) and GET /metrics (Prometheus text)."""
 
-    def __init__(self, metrics: Metrics, health: HealthFn) -> None:
+    def __init__(self, metrics: MetricsFn, health: HealthFn) -> None:
         self.metrics = metrics
         self.health = health
         self._server: asyncio.Server | None = None
@@ -34,7 +36,7 @@ class HttpApp:
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b"method not allowed\n"
         if path == "/metrics":
-            return 200, CONTENT_TYPE, self.metrics.render()
+            return 200, METRICS_CONTENT_TYPE, self.metrics()
         if path in ("/health", "/healthz"):
             ok, detail = self.health()
             body = json.dumps({"status": "ok" if ok else "degraded", **detail}).encode()
@@ -72,8 +74,3 @@ class HttpApp:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
-
-
-def create_app(metrics: Metrics, health: HealthFn) -> HttpApp:
-    """The HTTP endpoint of one ingest process (not yet listening: call ``serve``)."""
-    return HttpApp(metrics, health)
