@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography import x509
 
 from edge_agent.config_devices import OpcuaDevice
 from edge_agent.drivers.base import DriverContext
 from edge_agent.drivers.opcua import OpcuaDriver
+from edge_agent.drivers.opcua_trust import ServerTrust, UntrustedServerCertificate
 from iiot_core.errors import DriverError
 from simulators.opcua_server import OpcuaSecurity
 from simulators.plant import PlantSpec, run_plant
+from tests.iiot_core.tls_certs import make_ca
 from tests.support.edge import config_for
 from tests.support.simulators import NOON
 
@@ -84,3 +87,20 @@ async def test_an_unrelated_trusted_certificate_does_not_trust_the_server(tmp_pa
         with pytest.raises(DriverError, match="is not trusted"):
             await read_once(secure_device(plant, tmp_path, trust_dir=str(trust)))
     assert not (trust / f"{DEVICE}.der").exists()
+
+
+def test_a_server_certificate_signed_by_a_trusted_ca_is_trusted(tmp_path: Path) -> None:
+    # A plant PKI: trust the CA once instead of every PLC's certificate.
+    trust, pki = tmp_path / "trust", tmp_path / "pki"
+    trust.mkdir()
+    pki.mkdir()
+    (pki / "rogue").mkdir()
+    # Same CA name, another key: only the signature tells them apart.
+    ca, rogue = make_ca(pki, "plant-ca"), make_ca(pki / "rogue", "plant-ca")
+    shutil.copy(ca.path, trust / "plant-ca.crt")
+    checker = ServerTrust(trust, DEVICE, "opc.tcp://plc:4840", trust_on_first_use=False)
+    signed, _ = ca.issue(pki, "plc", "127.0.0.1", server=True)
+    checker.check(x509.load_pem_x509_certificate(signed.read_bytes()))
+    forged, _ = rogue.issue(pki, "forged", "127.0.0.1", server=True)
+    with pytest.raises(UntrustedServerCertificate, match="is not trusted"):
+        checker.check(x509.load_pem_x509_certificate(forged.read_bytes()))
