@@ -55,9 +55,11 @@ class Clients:
         self.url, self.secrets = url, secrets
         self.conns: list[MqttConnection] = []
 
-    async def connect(self, user: str, subs: list[str] | None = None, **kw: object) -> MqttConnection:
+    async def connect(
+        self, user: str, subs: list[str] | None = None, client_id: str | None = None, **kw: object
+    ) -> MqttConnection:
         pw = (self.secrets / f"{user}.password").read_text()
-        cfg = MqttConfig(url=self.url, username=user, password=pw)
+        cfg = MqttConfig(url=self.url, username=user, password=pw, client_id=client_id)
         conn = MqttConnection(
             cfg, f"acl-test-{user}", subscriptions=[Subscription(s) for s in subs or []], **kw
         )  # type: ignore[arg-type]
@@ -101,6 +103,10 @@ async def test_real_flow_passes_and_forgeries_are_refused(clients: Clients) -> N
         on_message=collector(got, "engine"),
     )
     will = Will(topics.agent_status(SITE, "edge1"), b"offline")
+    shared = [f"$share/ingest/{f}" for f in (topics.TELEMETRY_FILTER, topics.RESULT_FILTER)]
+    await clients.connect(
+        "ingest", shared, client_id="acl-test-ingest-shared", on_message=collector(got, "shared")
+    )
     # Mosquitto 2.0 grants any subscription and checks each delivery against `read`.
     edge = await clients.connect("edge1", [f"{topics.ROOT}/#"], will=will, on_message=collector(got, "edge"))
     await asyncio.sleep(0.2)  # the SUBACKs
@@ -124,12 +130,13 @@ async def test_real_flow_passes_and_forgeries_are_refused(clients: Clients) -> N
         await asyncio.wait_for(conn.publish(topic, b"forged"), 5)
     for conn, topic in real:
         await asyncio.wait_for(conn.publish(topic, b"real"), 5)
-    await until(lambda: {(t, b"real") for _, t in real} <= set(got["viewer"]))
+    await until(lambda: {(t, b"real") for _, t in real} <= set(got["viewer"]) and len(got["shared"]) >= 2)
 
     leaked = sorted(t for t, payload in got["viewer"] if payload == b"forged")
     assert not leaked, f"forged messages delivered: {leaked}"
     assert {(telemetry, b"real"), (result, b"real")} <= set(got["ingest"])
     assert (telemetry, b"real") in got["engine"]
+    assert {(telemetry, b"real"), (result, b"real")} <= set(got["shared"]), "ingest workers on $share"
     assert got["edge"] == [], "an agent may read nothing of the plant's traffic"
     # MQTT 5: Mosquitto says "not authorised" in the PUBACK of each refused publish.
     assert edge.publish_refused == 4 and ingest.publish_refused == 1 and engine.publish_refused == 2
