@@ -111,7 +111,9 @@ def with_data_dir(cfg: EdgeConfig, data_dir: str | Path) -> EdgeConfig:
         return p if Path(p).is_absolute() else str(base / p)
 
     devices = [
-        d.model_copy(update={"cert_dir": under(d.cert_dir)}) if isinstance(d, OpcuaDevice) else d
+        d.model_copy(update={"cert_dir": under(d.cert_dir), "trust_dir": under(d.trust_dir)})
+        if isinstance(d, OpcuaDevice)
+        else d
         for d in cfg.devices
     ]
     buffer = cfg.buffer.model_copy(update={"path": under(cfg.buffer.path)})

@@ -149,6 +149,12 @@ class OpcuaDevice(_DeviceBase):
     # Name of an environment variable holding the password, so that it stays out of the file.
     password_env: str | None = None
     cert_dir: str = "edge-pki"
+    # Server certificates (or their CAs) the agent trusts, checked at every session when
+    # security is on; refused ones are saved under rejected/ there for review.
+    trust_dir: str = "opcua-trust"
+    # Pin the first certificate a server presents (as {trust_dir}/{name}.der). Off: an
+    # attacker present at the first connection would be pinned instead of the PLC.
+    trust_on_first_use: bool = False
     points: list[OpcuaPoint] = Field(min_length=1)
 
     @field_validator("endpoint")

@@ -26,7 +26,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from iiot_core.errors import PublishError
+from iiot_core.errors import ConfigError, PublishError
+from iiot_core.mqtt_cause import CauseClient, OutageLog, describe, refusal
 from iiot_core.mqtt_config import MqttConfig
 
 log = logging.getLogger(__name__)
@@ -116,11 +117,15 @@ class MqttConnection:
         # Topic filter -> what is wrong, for subscriptions the broker refused or downgraded (SUBACK).
         self.refused: dict[str, str] = {}
         self._sub_mids: dict[int, Subscription] = {}
+        self.outage = OutageLog(f"{cfg.host}:{cfg.port}")
+        self._socket_error: str | None = None
+        self._connack_refused = False  # paho's last error log line while not connected
+        self.publish_refused = 0  # PUBACKs with a failure reason (MQTT 5: e.g. the ACL said no)
         proto = paho.MQTTv5 if cfg.protocol == 5 else paho.MQTTv311
         kwargs: dict[str, Any] = {}
         if proto == paho.MQTTv311:
             kwargs["clean_session"] = not persistent_session
-        self._client = paho.Client(
+        self._client = CauseClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=proto,
@@ -137,8 +142,7 @@ class MqttConnection:
         if user is not None:
             self._client.username_pw_set(user, pw)
         if cfg.tls:
-            self._client.tls_set(ca_certs=cfg.ca_file, cert_reqs=ssl.CERT_REQUIRED)
-            self._client.tls_insecure_set(cfg.tls_insecure)
+            self._set_tls()
         if will is not None:
             self._client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
         self._client.on_connect = self._on_connect
@@ -146,6 +150,24 @@ class MqttConnection:
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
         self._client.on_subscribe = self._on_subscribe
+        self._client.on_connect_fail = self._on_connect_fail
+        self._client.on_log = self._on_log  # only while there is no session: it costs per packet
+
+    def _set_tls(self) -> None:
+        cfg = self.cfg
+        if problem := cfg.tls_problem():
+            raise ConfigError([f"mqtt: {problem}"])
+        try:
+            self._client.tls_set(
+                ca_certs=cfg.ca_file,
+                certfile=cfg.cert_file,
+                keyfile=cfg.key_file,
+                cert_reqs=ssl.CERT_REQUIRED,
+            )
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            files = f"ca_file={cfg.ca_file} cert_file={cfg.cert_file} key_file={cfg.key_file}"
+            raise ConfigError([f"mqtt: TLS files not usable ({files}): {exc}"]) from exc
+        self._client.tls_insecure_set(cfg.tls_insecure)
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -246,8 +268,12 @@ class MqttConnection:
 
     def _on_connect(self, client: paho.Client, _ud: Any, _flags: Any, rc: Any, _props: Any) -> None:
         if rc.is_failure:
-            log.warning("MQTT connect refused broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
+            self._connack_refused = True  # the disconnect that follows says nothing more
+            self.outage.failed(refusal(rc))
             return
+        client.on_log = None
+        self._socket_error = None
+        self.outage.connected()
         self.connect_count += 1
         if self._persistent and self.connect_count > 1 and not _flags.session_present:
             log.warning(
@@ -270,12 +296,27 @@ class MqttConnection:
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, rc: Any, _props: Any) -> None:
         was = self._connected.is_set()
         self._connected.clear()
+        _c.on_log = self._on_log
         if was:
             level = logging.INFO if self._closing else logging.WARNING
             log.log(level, "MQTT disconnected broker=%s:%s reason=%s", self.cfg.host, self.cfg.port, rc)
+        elif self._connack_refused:
+            self._connack_refused = False
+        elif not self._closing and rc.is_failure:
+            # No CONNACK yet: e.g. a TLS 1.3 broker that rejects our certificate after the handshake.
+            self.outage.failed(self._socket_error or f"connection closed before CONNACK: {rc}")
         self._call_in_loop(self._fail_pending, "disconnected before PUBACK")
 
-    def _on_publish(self, _c: paho.Client, _ud: Any, mid: int, _rc: Any, _props: Any) -> None:
+    def _on_connect_fail(self, _c: paho.Client, _ud: Any) -> None:
+        self.outage.failed(describe(self._client.last_connect_error))
+
+    def _on_log(self, _c: paho.Client, _ud: Any, level: int, buf: str) -> None:
+        if level == paho.MQTT_LOG_ERR:
+            self._socket_error = buf
+
+    def _on_publish(self, _c: paho.Client, _ud: Any, mid: int, rc: Any, _props: Any) -> None:
+        if rc.is_failure:
+            self._refused_publish(rc)
         with self._lock:
             self._acked.append(mid)
             if self._drain_scheduled:
@@ -284,6 +325,20 @@ class MqttConnection:
         if not self._call_in_loop(self._drain_acks):
             with self._lock:
                 self._drain_scheduled = False
+
+    def _refused_publish(self, rc: Any) -> None:
+        # The message counts as handed over (as before): a sender that retried it would retry
+        # forever. Said loudly the first time, counted always.
+        self.publish_refused += 1
+        level = logging.ERROR if self.publish_refused == 1 else logging.DEBUG
+        log.log(
+            level,
+            "MQTT publish refused by the broker broker=%s:%s reason=%s refused=%d (check the ACL)",
+            self.cfg.host,
+            self.cfg.port,
+            rc,
+            self.publish_refused,
+        )
 
     def _on_subscribe(self, _c: paho.Client, _ud: Any, mid: int, reasons: list[Any], _props: Any) -> None:
         with self._lock:

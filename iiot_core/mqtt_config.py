@@ -18,6 +18,10 @@ class MqttConfig(BaseModel):
     username: str | None = None
     password: str | None = None
     ca_file: str | None = None
+    # Client certificate (PEM) and its key, for a broker with ``require_certificate true``;
+    # with ``use_identity_as_username`` the certificate's CN is the ACL user.
+    cert_file: str | None = None
+    key_file: str | None = None
     tls_insecure: bool = False
     client_id: str | None = None
     keepalive_s: int = Field(default=30, ge=5, le=3600)
@@ -44,6 +48,14 @@ class MqttConfig(BaseModel):
         user = self.username or (unquote(parts.username) if parts.username else None)
         pw = self.password or (unquote(parts.password) if parts.password else None)
         return user, pw
+
+    def tls_problem(self) -> str | None:
+        """What is inconsistent in the TLS keys (named as in the config), or None."""
+        if self.key_file and not self.cert_file:
+            return "key_file is set but cert_file is not (ZCF_MQTT_CERT_FILE)"
+        if self.cert_file and not self.tls:
+            return f"cert_file needs an mqtts:// url, got scheme {urlsplit(self.url).scheme}://"
+        return None
 
     def with_env(self) -> MqttConfig:
         """This config with the ``ZCF_MQTT_*`` variables set laid over it (see ``MqttEnv``)."""

@@ -45,7 +45,8 @@ LogLevel = Annotated[
 
 
 class MqttEnv(BaseSettings):
-    """``ZCF_MQTT_URL``, ``_USERNAME``, ``_PASSWORD``, ``_CA_FILE``, ``_CLIENT_ID``, ``_PROTOCOL`` (5|4)."""
+    """``ZCF_MQTT_URL``, ``_USERNAME``, ``_PASSWORD``, ``_CA_FILE``, ``_CERT_FILE``, ``_KEY_FILE``,
+    ``_CLIENT_ID``, ``_PROTOCOL`` (5|4)."""
 
     model_config = SettingsConfigDict(env_prefix="ZCF_MQTT_", frozen=True)
 
@@ -53,6 +54,8 @@ class MqttEnv(BaseSettings):
     username: str | None = None
     password: str | None = None
     ca_file: str | None = None
+    cert_file: str | None = None
+    key_file: str | None = None
     client_id: str | None = None
     protocol: MqttProtocol | None = None
 

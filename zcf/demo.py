@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ctypes
 import functools
 import json
 import logging
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -75,6 +77,30 @@ def _roles(args: argparse.Namespace, store_url: str) -> list[tuple[str, list[str
     ]
 
 
+_PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` giving the child SIGTERM when this process ends, however it ends.
+
+    Linux's parent-death signal covers every child alike, Mosquitto included (a watchdog
+    pipe would need each child to read it). It is tied to the forking *thread*, so children
+    are spawned from the event loop's thread only. None where prctl does not exist.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    # Looked up before fork: the child, between fork and exec, only calls it.
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid()
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the demo died between fork and prctl: nobody will signal us
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return preexec
+
+
 def mosquitto_binary() -> str | None:
     """Mosquitto's path; Debian installs it in /usr/sbin, which is not on every user's PATH."""
     return shutil.which("mosquitto") or shutil.which("mosquitto", path="/usr/sbin:/usr/local/sbin")
@@ -115,9 +141,15 @@ class Demo:
 
     def _spawn(self, name: str, cmd: list[str]) -> None:
         out = (self.logdir / f"{name}.log").open("ab")
-        # Own session: a terminal's Ctrl-C reaches the demo only, which then stops the roles in order.
+        # Own session: a terminal's Ctrl-C reaches the demo only, which then stops the roles in
+        # order. A SIGKILLed demo cannot do that: the parent-death signal stops them instead.
         proc = subprocess.Popen(
-            cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            cmd,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # only prctl runs in the child: no lock to deadlock on
         )
         self.procs.append((name, proc))
 

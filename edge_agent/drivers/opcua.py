@@ -26,6 +26,7 @@ from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 from edge_agent.config_devices import OpcuaDevice, OpcuaPoint
 from edge_agent.drivers.base import DriverContext, OnceLogger
 from edge_agent.drivers.opcua_security import application_uri, ensure_client_certificate
+from edge_agent.drivers.opcua_trust import ServerTrust, UntrustedServerCertificate
 from iiot_core.clock import now_ms
 from iiot_core.errors import DriverError
 from iiot_core.model import Point, Quality
@@ -117,6 +118,9 @@ class OpcuaDriver:
                     sub = await client.create_subscription(self._interval * 1000, _Handler(self))
                     await sub.subscribe_data_change(self._nodes)
                 await self._read_nodes(self._nodes)
+        except UntrustedServerCertificate as exc:
+            await self.close()
+            raise DriverError(str(exc)) from exc
         except (TimeoutError, OSError, ua.UaError, ConnectionError, ValueError) as exc:
             await self.close()
             raise DriverError(f"OPC UA {self.dev.endpoint}: cannot connect: {exc!r}") from exc
@@ -130,6 +134,10 @@ class OpcuaDriver:
                 str(cert),
                 str(key),
                 mode=getattr(ua.MessageSecurityMode, dev.security_mode),
+            )
+            # Checked in CreateSession, before ActivateSession sends the password.
+            client.certificate_validator = ServerTrust(
+                dev.trust_dir, dev.name, dev.endpoint, dev.trust_on_first_use
             )
         if dev.username is not None:
             client.set_user(dev.username)

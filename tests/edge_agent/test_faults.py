@@ -186,6 +186,8 @@ async def test_opcua_basic256sha256_with_username(
             "security_mode": mode,
             "username": "operator",
             "password": "s3cret",
+            "trust_dir": str(tmp_path / "trust"),
+            "trust_on_first_use": True,  # refused by default: see test_opcua_trust.py
         }
         cfg = config_for(plant, broker.url, tmp_path, only=only, device_overrides={"line1-plc": dev})
         async with running(cfg):

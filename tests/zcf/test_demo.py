@@ -5,12 +5,14 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.support.demo_process import processes_mentioning, running_demo
+from tests.support.demo_process import DemoProcess, processes_mentioning, running_demo
 from tests.support.servers import free_port
+from zcf.demo import EXAMPLES, _device_ports, busy_ports
 
 DEVICES = ("main-meter", "line1-meter", "line2-meter", "pv-inverter", "line1-plc", "line2-plc")
 
@@ -44,3 +46,32 @@ def test_demo_refuses_to_start_when_a_port_is_taken(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert f"{mqtt} (MQTT broker, --mqtt-port)" in done.stderr
     assert not (tmp_path / "logs").exists()  # nothing was started
+
+
+@pytest.mark.timeout(60)
+def test_demo_killed_with_sigkill_takes_its_roles_and_broker_along(tmp_path: Path) -> None:
+    with running_demo(tmp_path) as demo:
+        ports = needed_ports(demo)
+        deadline = time.monotonic() + 40
+        while len(busy_ports(ports)) < len(ports) and demo.proc.poll() is None:
+            assert time.monotonic() < deadline, f"demo never listened on all of {ports}"
+            time.sleep(0.2)
+        demo.proc.kill()  # as a supervisor or a CI timeout does: no chance to stop the roles
+        demo.proc.wait(5)
+        killed = time.monotonic()
+        while (busy := busy_ports(ports)) and time.monotonic() - killed < 5:
+            time.sleep(0.1)
+        freed_s = time.monotonic() - killed
+        print(f"demo ports free {freed_s:.2f} s after SIGKILL")
+        # The roles stop gracefully (SIGTERM): the edge agent's final status may wait for the broker.
+        while (left := processes_mentioning(str(tmp_path))) and time.monotonic() - killed < 15:
+            time.sleep(0.1)
+    print(f"demo roles gone {time.monotonic() - killed:.2f} s after SIGKILL")
+    assert not busy, f"ports still held {freed_s:.1f} s after the demo was killed: {busy}"
+    assert not left, f"roles outlived the demo by 15 s: {left}"
+
+
+def needed_ports(demo: DemoProcess) -> dict[int, str]:
+    """Every port this demo listens on: simulated devices, dashboard, broker."""
+    ports = dict.fromkeys(_device_ports(EXAMPLES / "edge.toml"), "device")
+    return ports | {demo.http: "dashboard", demo.mqtt: "broker"}
