@@ -25,7 +25,7 @@ from carbon_engine.devices import DeviceTracker
 from carbon_engine.factors import FactorLibrary, load_library
 from carbon_engine.journal import Journal, Mark
 from carbon_engine.publication import Publications
-from carbon_engine.results import Outbound, WindowResult, device_name, to_message
+from carbon_engine.results import Outbound, WindowResult, live_values, result_series, to_message
 from carbon_engine.rules import RuleEngine
 from carbon_engine.view import (
     AlertState,
@@ -213,12 +213,7 @@ class Engine:
     def result_series(self) -> dict[str, tuple[str, str]]:
         """Result topic -> (node path, window size), for every series this engine publishes."""
         if self._series is None:
-            self._series = {}
-            for n in self.topo.nodes:
-                area, line, _ = n.topic
-                for size in self.core.windows.sizes:
-                    topic = topics.result(self.site, area, line, device_name(n, size))
-                    self._series[topic] = (n.path, size)
+            self._series = result_series(self.site, self.topo.nodes, self.core.windows.sizes)
         return self._series
 
     @property
@@ -257,7 +252,7 @@ class Engine:
         rolling = {r.node: r for r in self.core.rolling_minute()}
         today = {r.node: r for r in self.core.today()}
         ts = self.core.max_ts
-        return [_live(n.path, rolling.get(n.path), today.get(n.path), ts) for n in self.topo.nodes]
+        return [live_values(n.path, rolling.get(n.path), today.get(n.path), ts) for n in self.topo.nodes]
 
     def alerts(
         self, state: AlertState | None = None, severity: Severity | None = None, node: str | None = None
@@ -389,25 +384,3 @@ class Engine:
                 gen = self.journal.rotate() if self.journal is not None else 0
                 if snapshot.save(self, self.data_dir / SNAPSHOT_FILE, gen, outbox) and self.journal:
                     self.journal.drop_before(gen)
-
-
-def _live(path: str, r: WindowResult | None, t: WindowResult | None, ts: int) -> LiveValues:
-    v = r.values if r is not None else {}
-    d = t.values if t is not None else {}
-    units = d.get("units")
-    return LiveValues(
-        path=path,
-        ts=max(ts, 0),
-        power_kw=v.get("power_kw", 0.0),
-        intensity_location_kg_per_kwh=v.get("intensity_location_kg_per_kwh", 0.0),
-        intensity_market_kg_per_kwh=v.get("intensity_market_kg_per_kwh", 0.0),
-        intensity_kg_per_unit=v.get("intensity_kg_per_unit"),
-        energy_per_unit_kwh=v.get("energy_per_unit_kwh"),
-        renewable_share=v.get("renewable_share", 0.0),
-        energy_today_kwh=d.get("energy_kwh", 0.0),
-        scope1_today_kg=d.get("scope1_kg", 0.0),
-        scope2_location_today_kg=d.get("scope2_location_kg", 0.0),
-        scope2_market_today_kg=d.get("scope2_market_kg", 0.0),
-        units_today=units if units else None,
-        factor_versions=r.factor_versions if r is not None else (),
-    )

@@ -21,6 +21,7 @@ import numpy as np
 from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
 from carbon_engine.units import POINT_UNITS, factor_point
+from carbon_engine.view import LiveValues
 from iiot_core import topics
 from iiot_core.codec import encode
 from iiot_core.model import SCHEMA_VERSION, Point, Quality, Telemetry
@@ -142,3 +143,36 @@ class ResultHistory:
     def latest(self, node: str, size: str) -> WindowResult | None:
         dq = self._by.get((node, size))
         return dq[-1] if dq else None
+
+
+def result_series(site: str, nodes: list[NodeSpec], sizes: list[str]) -> dict[str, tuple[str, str]]:
+    """Result topic -> (node path, window size), for every series of a site."""
+    out = {}
+    for n in nodes:
+        area, line, _ = n.topic
+        for size in sizes:
+            out[topics.result(site, area, line, device_name(n, size))] = (n.path, size)
+    return out
+
+
+def live_values(path: str, r: WindowResult | None, t: WindowResult | None, ts: int) -> LiveValues:
+    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as of ``ts``."""
+    v = r.values if r is not None else {}
+    d = t.values if t is not None else {}
+    units = d.get("units")
+    return LiveValues(
+        path=path,
+        ts=max(ts, 0),
+        power_kw=v.get("power_kw", 0.0),
+        intensity_location_kg_per_kwh=v.get("intensity_location_kg_per_kwh", 0.0),
+        intensity_market_kg_per_kwh=v.get("intensity_market_kg_per_kwh", 0.0),
+        intensity_kg_per_unit=v.get("intensity_kg_per_unit"),
+        energy_per_unit_kwh=v.get("energy_per_unit_kwh"),
+        renewable_share=v.get("renewable_share", 0.0),
+        energy_today_kwh=d.get("energy_kwh", 0.0),
+        scope1_today_kg=d.get("scope1_kg", 0.0),
+        scope2_location_today_kg=d.get("scope2_location_kg", 0.0),
+        scope2_market_today_kg=d.get("scope2_market_kg", 0.0),
+        units_today=units if units else None,
+        factor_versions=r.factor_versions if r is not None else (),
+    )
