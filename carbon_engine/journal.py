@@ -54,7 +54,6 @@ class Journal:
         self.fsync = fsync
         self.gen = max(self.generations(), default=0)
         self._fd: int | None = None
-        self.bytes_written = 0
 
     def generations(self) -> list[int]:
         if not self.dir.exists():
@@ -86,7 +85,6 @@ class Journal:
         os.write(fd, data)
         if self.fsync:
             os.fsync(fd)
-        self.bytes_written += len(data)
 
     def _open(self) -> int:
         if self._fd is None:
