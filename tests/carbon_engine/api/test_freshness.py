@@ -15,7 +15,7 @@ from carbon_engine.freshness import MIN_STALE_S
 from iiot_core import topics
 from iiot_core.model import SCHEMA_VERSION, DeviceStatus
 from tests.support.api_tokens import api_settings, auth
-from tests.support.engine_setup import PLANT_FILE, FedPlant, feed_messages, feed_plant
+from tests.support.engine_setup import FedPlant, feed_messages, feed_plant, plant_variant
 from tests.support.plant_feed import ASSETS, SITE
 
 API = "/api/v1"
@@ -87,21 +87,8 @@ async def test_an_offline_device_shows_quality_unknown(fed: Fed) -> None:
     assert after["line1-plc"]["quality"] == before["line1-plc"]["quality"]
 
 
-def _plant_with(tmp_path: Path, engine_lines: str = "", meter: str = "", meter_line: str = "") -> Path:
-    """The example plant with extra lines under [engine] and under one meter's table."""
-    text = PLANT_FILE.read_text()
-    text = text.replace("[engine]\n", f"[engine]\n{engine_lines}\n", 1)
-    if meter:
-        key = f'id = "{meter}"\n'
-        assert key in text, f"no meter {meter} in {PLANT_FILE}"
-        text = text.replace(key, f"{key}{meter_line}\n", 1)
-    path = tmp_path / "plant.toml"
-    path.write_text(text)
-    return path
-
-
 def test_stale_limit_follows_the_slowest_poll_interval_under_each_node(tmp_path: Path) -> None:
-    engine = Engine.from_file(_plant_with(tmp_path, meter="line2-gas", meter_line="poll_interval_s = 25"))
+    engine = Engine.from_file(plant_variant(tmp_path, meter="line2-gas", meter_line="poll_interval_s = 25"))
     limits = {v.path: v.stale_after_s for v in engine.live()}
     assert limits[LINE2] == 75 and limits[f"{SITE}/assembly"] == 75 and limits[SITE] == 75
     assert limits[LINE1] == MIN_STALE_S
@@ -110,7 +97,7 @@ def test_stale_limit_follows_the_slowest_poll_interval_under_each_node(tmp_path:
 
 def test_stale_after_s_overrides_every_node(tmp_path: Path) -> None:
     engine = Engine.from_file(
-        _plant_with(tmp_path, "stale_after_s = 4", meter="line2-gas", meter_line="poll_interval_s = 25")
+        plant_variant(tmp_path, "stale_after_s = 4", meter="line2-gas", meter_line="poll_interval_s = 25")
     )
     assert {v.stale_after_s for v in engine.live()} == {4.0}
     assert all(v.stale and v.age_s is None for v in engine.live())  # no sample yet
