@@ -92,6 +92,9 @@ class EngineCfg(_Strict):
     # process; with fsync it survives a power cut too, at one fsync per acknowledged batch.
     journal_fsync: bool = False
     live_interval_s: float = Field(default=1, gt=0)
+    # Live values older than this are marked stale; unset: per node, 3 x the slowest
+    # poll_interval_s of its meters, at least 30 s (carbon_engine/freshness.py).
+    stale_after_s: float | None = Field(default=None, gt=0)
     windows: list[WindowName] = ["1m", "15m", "1h", "1d"]
 
 
@@ -112,6 +115,8 @@ class MeterCfg(_Strict):
     rollover: float | None = Field(default=None, gt=0)  # counter wraps to 0 at this value (in unit)
     variant: str | None = None  # factor variant: fuel grade or hydrogen route
     enthalpy_kj_per_kg: float | None = Field(default=None, gt=0)  # steam only
+    # How often the edge agent reads (or the device pushes) this point: sets when live values go stale.
+    poll_interval_s: float | None = Field(default=None, gt=0)
     label_en: str = ""
     label_zh: str = ""
 

@@ -92,13 +92,14 @@ class DeviceTracker:
             info.last_seen = max(info.last_seen or 0, st.last_seen)
 
     def views(self) -> list[DeviceView]:
+        # An offline device's last quality says nothing about now: shown as unknown.
         return [
             DeviceView(
                 name,
                 i.path,
                 i.state if i.state in ("online", "offline") else "unknown",  # type: ignore[arg-type]
                 i.last_seen,
-                i.quality,
+                "unknown" if i.state == "offline" else i.quality,
             )
             for name, i in sorted(self.info.items())
         ]

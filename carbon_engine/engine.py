@@ -23,6 +23,7 @@ from carbon_engine.config import PlantCfg, factor_file, load_plant
 from carbon_engine.core import EngineCore
 from carbon_engine.devices import DeviceTracker
 from carbon_engine.factors import FactorLibrary, load_library
+from carbon_engine.freshness import Freshness
 from carbon_engine.journal import Journal, Mark
 from carbon_engine.publication import Publications
 from carbon_engine.results import Outbound, WindowResult, live_values, result_series, to_message
@@ -85,6 +86,7 @@ class Engine:
         self.events_dropped = 0
         self._last_live_ms = 0
         self._nodes = {n.path: n for n in self.topo.nodes}
+        self.freshness = Freshness(plant, self.topo)
         if data_dir is not None:
             self.journal = Journal(data_dir, plant.engine.journal_fsync)
             snapshot.restore(self, data_dir / SNAPSHOT_FILE, self.journal)
@@ -251,8 +253,12 @@ class Engine:
     def _live_values(self) -> list[LiveValues]:
         rolling = {r.node: r for r in self.core.rolling_minute()}
         today = {r.node: r for r in self.core.today()}
-        ts = self.core.max_ts
-        return [live_values(n.path, rolling.get(n.path), today.get(n.path), ts) for n in self.topo.nodes]
+        core = self.core  # rolling_minute flushed the buffer: meters.last_ts is current
+        fresh = self.freshness.of_nodes(core.meters.last_ts, core.max_ts, core.now_ms)
+        return [
+            live_values(n.path, rolling.get(n.path), today.get(n.path), f)
+            for n, f in zip(self.topo.nodes, fresh, strict=True)
+        ]
 
     def alerts(
         self, state: AlertState | None = None, severity: Severity | None = None, node: str | None = None

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from carbon_engine.freshness import Fresh
 from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
 from carbon_engine.units import POINT_UNITS, factor_point
@@ -155,14 +156,14 @@ def result_series(site: str, nodes: list[NodeSpec], sizes: list[str]) -> dict[st
     return out
 
 
-def live_values(path: str, r: WindowResult | None, t: WindowResult | None, ts: int) -> LiveValues:
-    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as of ``ts``."""
+def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fresh) -> LiveValues:
+    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as fresh as ``f``."""
     v = r.values if r is not None else {}
     d = t.values if t is not None else {}
     units = d.get("units")
     return LiveValues(
         path=path,
-        ts=max(ts, 0),
+        ts=f.ts,
         power_kw=v.get("power_kw", 0.0),
         intensity_location_kg_per_kwh=v.get("intensity_location_kg_per_kwh", 0.0),
         intensity_market_kg_per_kwh=v.get("intensity_market_kg_per_kwh", 0.0),
@@ -175,4 +176,7 @@ def live_values(path: str, r: WindowResult | None, t: WindowResult | None, ts: i
         scope2_market_today_kg=d.get("scope2_market_kg", 0.0),
         units_today=units if units else None,
         factor_versions=r.factor_versions if r is not None else (),
+        age_s=f.age_s,
+        stale=f.stale,
+        stale_after_s=f.stale_after_s,
     )

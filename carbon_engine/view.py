@@ -32,7 +32,7 @@ class LiveValues:
     """Current values of one node: rolling last minute for rates, today (site time) for totals."""
 
     path: str
-    ts: int  # ms since epoch of the newest sample included
+    ts: int  # ms since epoch of the newest sample of the node's meters (its as-of time)
     power_kw: float
     intensity_location_kg_per_kwh: float  # location-based Scope 2 + Scope 1 over energy, last minute
     intensity_market_kg_per_kwh: float
@@ -45,6 +45,9 @@ class LiveValues:
     scope2_market_today_kg: float
     units_today: float | None
     factor_versions: tuple[str, ...] = ()
+    age_s: float | None = None  # engine clock minus ``ts``; None before the node's first sample
+    stale: bool = False  # age over ``stale_after_s`` (or no sample yet)
+    stale_after_s: float = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +71,7 @@ class DeviceView:
     path: str  # site/area/line the device belongs to
     state: Literal["online", "offline", "unknown"]
     last_seen: int | None
-    quality: str  # worst quality of the last message's points
+    quality: str  # worst quality of the last message's points; "unknown" while offline
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,9 @@ class NodeOut(_Out):
 
 class LiveOut(_Out):
     path: str
-    ts: int = Field(description="ms since the epoch (UTC) of the newest sample included")
+    ts: int = Field(
+        description="as-of time: ms since the epoch (UTC) of the newest sample of the node's meters"
+    )
     power_kw: float
     intensity_location_kg_per_kwh: float
     intensity_market_kg_per_kwh: float
@@ -39,6 +41,9 @@ class LiveOut(_Out):
     scope2_market_today_kg: float
     units_today: float | None
     factor_versions: list[str]
+    age_s: float | None = Field(description="engine clock minus ts, s; null before the first sample")
+    stale: bool = Field(description="age_s over stale_after_s, or no sample yet")
+    stale_after_s: float = Field(description="the node's stale limit, s")
 
 
 class AlertOut(_Out):

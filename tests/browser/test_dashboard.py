@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from carbon_engine.api import create_app
 from carbon_engine.api.auth import Role
 from iiot_core.store import open_reader
+from tests.browser.pages import wait_for_new_line_values
 from tests.support.api_tokens import api_settings, auth, token
 from tests.support.engine_setup import feed_plant, live_feeder
 from tests.support.live_server import Feeder, LiveServer, live_server
@@ -81,13 +82,8 @@ def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifac
     assert float(_text(page, "#kpi-power").replace(",", "")) > 0
     expect(page.locator("#trend canvas").first).to_be_visible(timeout=TIMEOUT_MS)
 
-    # Live values move without a reload (pushed over SSE).
-    before = _text(page, "[data-testid=lines-table] tbody")
-    page.wait_for_function(
-        "before => document.querySelector('[data-testid=lines-table] tbody').innerText !== before",
-        arg=before,
-        timeout=TIMEOUT_MS,
-    )
+    # Live values move without a reload (pushed over SSE); the as-of cells tick on their own.
+    wait_for_new_line_values(page, TIMEOUT_MS)
     # Everything comes from the app itself (no CDN), and the page does not poll the API.
     assert {urlsplit(u).netloc for u in requested} == {urlsplit(server.url).netloc}, requested
     calls = len(_api_calls(requested))

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from iiot_core import codec, topics
 from iiot_core.model import DeviceStatus
+from tests.browser.pages import wait_for_new_line_values
 from tests.support.demo_process import DemoProcess, running_demo
 
 TIMEOUT_MS = 15_000
@@ -59,12 +60,7 @@ def test_demo_dashboard_moves_and_takes_an_acknowledgement(
     assert float(page.locator("#kpi-power").inner_text().replace(",", "")) > 0
 
     # The engine process pushes new values through SSE; the page changes without a reload.
-    before = page.locator("[data-testid=lines-table] tbody").inner_text()
-    page.wait_for_function(
-        "before => document.querySelector('[data-testid=lines-table] tbody').innerText !== before",
-        arg=before,
-        timeout=TIMEOUT_MS,
-    )
+    wait_for_new_line_values(page, TIMEOUT_MS)
 
     # An agent goes offline: the engine raises the alert, the page shows it, the operator acks it.
     _report_agent_offline(demo)

@@ -6,6 +6,7 @@ the way ingest stores them (measurement ``carbon``).
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -56,9 +57,22 @@ def feed_messages(engine: Engine, messages: list[Telemetry], now_ms: int) -> Non
         engine.ingest(msg, now_ms)
 
 
-async def feed_plant(db: Path, minutes: float = 60.0) -> FedPlant:
+def plant_variant(folder: Path, engine_lines: str = "", meter: str = "", meter_line: str = "") -> Path:
+    """The example plant file with extra lines under ``[engine]`` and in one meter's table."""
+    text = PLANT_FILE.read_text()
+    text = text.replace("[engine]\n", f"[engine]\n{engine_lines}\n", 1)
+    if meter:
+        key = f'id = "{meter}"\n'
+        assert key in text, f"no meter {meter} in {PLANT_FILE}"
+        text = text.replace(key, f"{key}{meter_line}\n", 1)
+    path = folder / "plant.toml"
+    path.write_text(text)
+    return path
+
+
+async def feed_plant(db: Path, minutes: float = 60.0, plant_file: Path = PLANT_FILE) -> FedPlant:
     """An hour of plant telemetry up to now through the engine; results into ``db``."""
-    engine = Engine.from_file(PLANT_FILE)
+    engine = Engine.from_file(plant_file)
     end = time.time()
     start = end - minutes * 60
     feed = PlantFeed(start)
@@ -91,9 +105,12 @@ def agent_offline(engine: Engine, agent: str, now_ms: int) -> None:
     engine.status(topics.agent_status(SITE, agent), status)
 
 
-def live_feeder(plant: FedPlant, period_s: float = 0.5) -> Callable[[], Awaitable[None]]:
+def live_feeder(
+    plant: FedPlant, period_s: float = 0.5, devices_stopped: threading.Event | None = None
+) -> Callable[[], Awaitable[None]]:
     """Keep the engine fed in real time (as the MQTT service would); after a few ticks an
-    edge agent goes offline, which raises a fresh critical alert."""
+    edge agent goes offline, which raises a fresh critical alert. Once ``devices_stopped`` is
+    set no telemetry comes any more, while the engine's clock goes on."""
 
     async def feed() -> None:
         n = 0
@@ -102,7 +119,8 @@ def live_feeder(plant: FedPlant, period_s: float = 0.5) -> Callable[[], Awaitabl
             n += 1
             now = time.time()
             now_ms = int(now * 1000)
-            feed_messages(plant.engine, plant.feed.messages(now), now_ms)
+            if devices_stopped is None or not devices_stopped.is_set():
+                feed_messages(plant.engine, plant.feed.messages(now), now_ms)
             if n == 4:
                 agent_offline(plant.engine, "edge-2", now_ms)
             plant.published += plant.engine.advance(now_ms)

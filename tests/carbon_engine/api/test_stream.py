@@ -53,6 +53,8 @@ def test_stream_pushes_snapshot_then_live_and_alert_events(tmp_path: Path) -> No
         assert isinstance(first, list) and {v["path"] for v in first} >= {"plant1"}
         stamps = [max(v["ts"] for v in batch) for batch in seen["live"]]  # type: ignore[union-attr]
         assert stamps[-1] > stamps[0], "live values should move"
+        site = next(v for v in seen["live"][-1] if v["path"] == "plant1")  # type: ignore[union-attr]
+        assert site["stale"] is False and 0 <= site["age_s"] <= site["stale_after_s"], site
         metrics = httpx.get(f"{server.url}/metrics", headers=auth(Role.viewer)).text
         assert 'zcf_api_engine_events_total{kind="live"}' in metrics
     finally:

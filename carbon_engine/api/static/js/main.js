@@ -2,7 +2,8 @@
 import * as api from "./api.js";
 import { applyLabels, lang, onLanguage, t, toggleLanguage } from "./i18n.js";
 import { loadChartLibrary, Trend } from "./trend.js";
-import { renderAlerts, renderDevices, renderLines, renderSite } from "./views.js";
+import { badgeKey, received } from "./freshness.js";
+import { renderAlerts, renderDevices, renderLines, renderSite, renderSiteFreshness } from "./views.js";
 
 const state = { tree: [], byPath: new Map(), live: [], alerts: new Map(), devices: [], trend: null };
 const $ = (id) => document.getElementById(id);
@@ -39,12 +40,26 @@ function treeOrder() {
 function render() {
   const site = siteNode();
   $("site-name").textContent = site ? (lang() === "zh" ? site.label_zh : site.label_en) || site.name : "—";
-  const liveBy = new Map(state.live.map((v) => [v.path, v]));
-  renderSite(site ? liveBy.get(site.path) : null);
-  const rows = treeOrder().filter((n) => n.level !== "meter" && liveBy.has(n.path)).map((n) => liveBy.get(n.path));
-  renderLines(rows, state.byPath);
+  renderSite(site ? state.live.find((v) => v.path === site.path) : null);
+  renderFreshness();
   renderAlerts([...state.alerts.values()], state.byPath, ack);
   renderDevices(state.devices);
+}
+
+// Everything that shows an age: redrawn on every data change and every second in between.
+function renderFreshness() {
+  if (!state.tree.length) return;
+  const site = siteNode();
+  const liveBy = new Map(state.live.map((v) => [v.path, v]));
+  const siteLive = site ? liveBy.get(site.path) : null;
+  const rows = treeOrder().filter((n) => n.level !== "meter" && liveBy.has(n.path)).map((n) => liveBy.get(n.path));
+  renderLines(rows, state.byPath);
+  renderSiteFreshness(siteLive);
+  setConn(badgeKey(siteLive, rows));
+}
+
+function linkDown(down) {
+  $("link").hidden = !down;
 }
 
 async function ack(id) {
@@ -76,10 +91,11 @@ async function seedTrend() {
 
 function follow() {
   api.openStream({
-    open: () => setConn("conn_live"),
-    error: () => setConn("conn_lost"),
+    open: () => linkDown(false),
+    error: () => linkDown(true),
     live: (values) => {
       state.live = values;
+      received();
       state.trend?.push(values);
       render();
     },
@@ -102,6 +118,7 @@ function follow() {
 
 function tick() {
   $("clock").textContent = new Date().toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  renderFreshness();
 }
 
 async function start() {
@@ -114,11 +131,12 @@ async function start() {
     state.trend?.rebuild();
   });
   tick();
-  setInterval(tick, 1000); // the clock only; data arrives by push
+  setInterval(tick, 1000); // the clock and the ages only; data arrives by push
   const [tree, live, alerts, devices] = await Promise.all([api.getTree(), api.getLive(), api.getAlerts(), api.getDevices()]);
   state.tree = tree;
   state.byPath = new Map(tree.map((n) => [n.path, n]));
   state.live = live;
+  received();
   state.alerts = new Map(alerts.map((a) => [a.id, a]));
   state.devices = devices;
   render();

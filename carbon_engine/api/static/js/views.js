@@ -1,5 +1,6 @@
 // Rendering of the cards from plain data; no state lives here.
 import { el, num, pct, time } from "./format.js";
+import { asOfParts, isStale } from "./freshness.js";
 import { nodeLabel, t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,6 +24,13 @@ export function renderSite(site) {
   setText("today-units", num(site.units_today, 0));
 }
 
+// The site cards' as-of line, greyed and marked when the site's data is stale.
+export function renderSiteFreshness(site) {
+  const stale = !site || isStale(site);
+  for (const id of ["c-site", "c-today"]) $(id).classList.toggle("stale", stale);
+  for (const id of ["site-asof", "today-asof"]) $(id).replaceChildren(...(site ? asOfParts(site, el) : []));
+}
+
 export function renderLines(rows, nodesByPath) {
   const body = $("lines-body");
   body.replaceChildren(
@@ -30,9 +38,10 @@ export function renderLines(rows, nodesByPath) {
       const node = nodesByPath.get(v.path);
       const level = node ? node.level : "line";
       const emitted = v.scope1_today_kg + v.scope2_location_today_kg;
+      const stale = isStale(v);
       return el(
         "tr",
-        { class: `lvl-${level}`, "data-path": v.path, "data-testid": "line-row" },
+        { class: `lvl-${level}${stale ? " stale" : ""}`, "data-path": v.path, "data-testid": "line-row", "data-stale": String(stale) },
         el("td", {}, nodeLabel(node) || v.path),
         el("td", { class: "num" }, num(v.power_kw, 1)),
         el("td", { class: "num strong", "data-testid": "line-intensity" }, num(v.intensity_location_kg_per_kwh, 3)),
@@ -41,6 +50,7 @@ export function renderLines(rows, nodesByPath) {
         el("td", { class: "num" }, `${pct(v.renewable_share)} %`),
         el("td", { class: "num" }, num(v.energy_today_kwh, 1)),
         el("td", { class: "num" }, num(emitted, 1)),
+        el("td", { class: "asof", "data-testid": "line-asof" }, ...asOfParts(v, el)),
       );
     }),
   );
@@ -81,7 +91,7 @@ export function renderDevices(devices) {
         el("td", {}, d.device),
         el("td", {}, el("span", { class: `dot st-${d.state}` }), " ", t(d.state)),
         el("td", {}, time(d.last_seen)),
-        el("td", { class: `q-${d.quality}` }, d.quality),
+        el("td", { class: `q-${d.quality}` }, d.quality === "unknown" ? t("unknown") : d.quality),
       ),
     ),
   );
