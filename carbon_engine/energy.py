@@ -34,6 +34,16 @@ class Counts:
         self.gaps += other.gaps
 
 
+@dataclass(slots=True)
+class Flags:
+    """Which intervals were not booked as measured: masks over the intervals of one call."""
+
+    jump: np.ndarray  # counter delta above max_rate: not booked
+    wild: np.ndarray  # a power sample at either end above max_rate: not integrated
+    gap: np.ndarray  # longer than max_gap: a counter's delta is estimated, power is not integrated
+    delta: np.ndarray  # the counter delta judged (after reset/rollover/glitch handling)
+
+
 def interval_qty(
     is_counter: np.ndarray,
     rollover: np.ndarray,
@@ -44,8 +54,8 @@ def interval_qty(
     v1: np.ndarray,
     max_gap_ms: float,
     before: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, Counts]:
-    """Quantity and 'estimated' flag of each interval; the channel arrays are already gathered.
+) -> tuple[np.ndarray, np.ndarray, Counts, Flags]:
+    """Quantity, 'estimated' flag, counts and flags of each interval; the channel arrays are gathered.
 
     ``before`` is the reading before ``v0`` (NaN when unknown); max_rate is per hour for a
     counter and the plausible maximum power for a power channel.
@@ -65,7 +75,8 @@ def interval_qty(
     glitch = (v0 < before) & (v1 >= before) & ~_wrap_shaped(before, v0, rollover)
     d = np.where(is_roll, wrapped, np.where(is_reset, v1, np.where(glitch, v1 - before - v0, d)))
     d = np.maximum(d, 0.0)
-    jump = d > plaus
+    jump = (d > plaus) & is_counter
+    delta = d
     d = np.where(jump, 0.0, d)
     # Power: trapezoid, never across a gap longer than max_gap, never negative, never from a
     # sample above the plausible maximum.
@@ -77,10 +88,10 @@ def interval_qty(
         resets=int(np.count_nonzero(is_reset & is_counter)),
         rollovers=int(np.count_nonzero(is_roll & is_counter)),
         glitches=int(np.count_nonzero(glitch & is_counter)),
-        jumps=int(np.count_nonzero(jump & is_counter)) + int(np.count_nonzero(wild)),
+        jumps=int(np.count_nonzero(jump)) + int(np.count_nonzero(wild)),
         gaps=int(np.count_nonzero(gap)),
     )
-    return qty, est, counts
+    return qty, est, counts, Flags(jump, wild, gap, delta)
 
 
 def _wrap_shaped(v_prev: np.ndarray, v: np.ndarray, rollover: np.ndarray) -> np.ndarray:

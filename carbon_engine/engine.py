@@ -286,6 +286,7 @@ class Engine:
             site = next((v for v in self._live_values() if v.path == self.site), None)
             active = Counter(a.severity for a in self.book.active.values())
             wm = self.core.windows.watermark
+            faults = self.core.meters.faults
             return EngineStatus(
                 samples=self.stats["samples"],
                 unrouted=self.stats["unrouted"],
@@ -299,6 +300,9 @@ class Engine:
                 site_power_kw=site.power_kw if site else 0.0,
                 site_intensity_location_kg_per_kwh=site.intensity_location_kg_per_kwh if site else 0.0,
                 site_intensity_market_kg_per_kwh=site.intensity_market_kg_per_kwh if site else 0.0,
+                readings_dropped=dict(faults.dropped),
+                gaps=dict(faults.gaps),
+                gap_seconds=dict(faults.gap_s),
             )
 
     def devices(self) -> list[DeviceView]:

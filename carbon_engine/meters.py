@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon_engine.energy import MIN_MS, Counts, interval_qty, spans_minutes
+from carbon_engine.faults import FaultBook
 from carbon_engine.power_trail import PowerTrail
 from carbon_engine.topology import Topology
 
@@ -77,6 +78,7 @@ class MeterState:
         self.spans: dict[int, list[Span]] = {}
         self.trail = PowerTrail()
         self.counts = Counts()
+        self.faults = FaultBook(topo)  # per-meter trace of dropped readings and gaps
         self.late_ignored = 0
         self.replayed = 0
 
@@ -147,11 +149,12 @@ class MeterState:
         count: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         topo = self.topo
-        qty, est, counts = interval_qty(
+        qty, est, counts, flags = interval_qty(
             topo.is_counter[c], topo.rollover[c], topo.max_rate[c], t0, v0, t1, v1, self.max_gap_ms, before
         )
         if count:
             self.counts.add(counts)
+            self.faults.note(c, t0, v0, t1, v1, qty, flags)
         return qty, est
 
     # -- late samples -------------------------------------------------------------------------

@@ -112,6 +112,11 @@ class EngineStatus:
     site_power_kw: float
     site_intensity_location_kg_per_kwh: float
     site_intensity_market_kg_per_kwh: float
+    # Per meter of the plant (a bounded label set): readings not booked, by reason
+    # ("counter_jump", "power_spike"), and intervals longer than max_gap with their seconds.
+    readings_dropped: dict[tuple[str, str], int] = field(default_factory=dict)
+    gaps: dict[str, int] = field(default_factory=dict)
+    gap_seconds: dict[str, float] = field(default_factory=dict)
 
 
 class EngineView(Protocol):

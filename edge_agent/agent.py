@@ -205,11 +205,19 @@ class Agent:
             mqtt.publish(topic, payload, qos=1, retain=True).add_done_callback(_ignore)
 
     def _on_mqtt_connect(self) -> None:
+        self._publish_all_status()
+        self.forwarder.wake()
+
+    def _publish_all_status(self) -> None:
+        """The agent's status and every settled device's current one, retained.
+
+        Sent on connect and with every heartbeat, not only on change: a retained status
+        published by anyone else (a stale one, a forged ``offline``) lasts one heartbeat at most.
+        """
         self._publish_retained(self.agent_topic, codec.encode(self._agent_status("online", "")))
         for name, h in self.health.items():
             if h.online is not None:
                 self._publish_status(self._devices[name], h.status())
-        self.forwarder.wake()
 
     async def _status_loop(self) -> None:
         loop = asyncio.get_running_loop()
@@ -219,7 +227,7 @@ class Agent:
             log.info("%s", self.status_line())
             if loop.time() - last_beat >= self.cfg.agent.heartbeat_s:
                 last_beat = loop.time()
-                self._publish_retained(self.agent_topic, codec.encode(self._agent_status("online", "")))
+                self._publish_all_status()
 
     def status_line(self) -> str:
         """One-line summary for the log: messages, buffer, devices ok/failing."""

@@ -17,7 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from carbon_engine.view import EngineView
+from carbon_engine.view import EngineStatus, EngineView
 
 
 @dataclass(slots=True)
@@ -129,6 +129,30 @@ class EngineCollector(Collector):
         intensity.add_metric(["location"], st.site_intensity_location_kg_per_kwh)
         intensity.add_metric(["market"], st.site_intensity_market_kg_per_kwh)
         yield intensity
+        yield from _fault_metrics(st)
+
+
+def _fault_metrics(st: EngineStatus) -> Iterator[Metric]:
+    """Readings not booked as measured, per meter of the plant (labels never come from input)."""
+    dropped = CounterMetricFamily(
+        "zcf_engine_readings_dropped",
+        "readings not booked: counter delta or power sample above the meter's max_rate",
+        labels=["meter", "reason"],
+    )
+    for (meter, reason), n in sorted(st.readings_dropped.items()):
+        dropped.add_metric([meter, reason], n)
+    yield dropped
+    gaps = CounterMetricFamily(
+        "zcf_engine_gaps",
+        "intervals longer than max_gap_s (counter: estimated; power: not integrated)",
+        labels=["meter"],
+    )
+    seconds = CounterMetricFamily("zcf_engine_gap_seconds", "seconds inside those gaps", labels=["meter"])
+    for meter, n in sorted(st.gaps.items()):
+        gaps.add_metric([meter], n)
+        seconds.add_metric([meter], st.gap_seconds.get(meter, 0.0))
+    yield gaps
+    yield seconds
 
 
 def _counter(name: str, help_: str, value: float) -> CounterMetricFamily:

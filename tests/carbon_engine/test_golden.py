@@ -33,6 +33,18 @@ def test_golden_case(case: Path) -> None:
             assert r.revision >= w["min_revision"], f"{where}: not republished"
     for key, value in expected.get("counts", {}).items():
         assert getattr(engine.core.meters.counts, key) == value, key
+    _check_faults(engine, expected.get("faults"))
+
+
+def _check_faults(engine: Engine, faults: dict[str, dict[str, float]] | None) -> None:
+    """Per-meter trace in the engine status; readings_dropped is keyed "meter/reason"."""
+    if faults is None:
+        return
+    st = engine.engine_status(0)
+    dropped = {f"{m}/{r}": n for (m, r), n in st.readings_dropped.items()}
+    assert dropped == faults.get("readings_dropped", {}), "readings_dropped"
+    assert st.gaps == faults.get("gaps", {}), "gaps"
+    assert st.gap_seconds == pytest.approx(faults.get("gap_seconds", {})), "gap_seconds"
 
 
 def test_every_case_documents_its_arithmetic() -> None:

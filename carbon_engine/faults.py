@@ -1,0 +1,132 @@
+"""Readings not booked as measured, per meter: dropped by ``max_rate``, and gaps.
+
+The accounting itself lives in ``energy.py``; this keeps the trace of what it refused or
+estimated, so that nothing is dropped silently. Counts are per meter of the plant (a bounded
+label set for ``/metrics``). Log lines are rate-limited per meter and kind: one line, then at
+most one an hour carrying how many more happened meanwhile, so a meter that keeps failing
+cannot flood the log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from carbon_engine.energy import MS_PER_H, Flags
+from carbon_engine.topology import Topology
+
+log = logging.getLogger(__name__)
+
+LOG_EVERY_S = 3600.0
+COUNTER_JUMP = "counter_jump"
+POWER_SPIKE = "power_spike"
+GAP = "gap"
+# max_rate is checked with 20 % headroom (energy.py); the log states the limit as applied.
+_HEADROOM = 1.2
+
+
+@dataclass(slots=True)
+class _Throttle:
+    """When each (meter, kind) last logged, and how many events went unlogged since."""
+
+    every_s: float
+    clock: Callable[[], float]
+    last: dict[tuple[str, str], float] = field(default_factory=dict)
+    held: Counter[tuple[str, str]] = field(default_factory=Counter)
+
+    def due(self, key: tuple[str, str]) -> int | None:
+        """None while the key is muted (the event is held); else how many were held before it."""
+        now = self.clock()
+        seen = self.last.get(key)
+        if seen is not None and now - seen < self.every_s:
+            self.held[key] += 1
+            return None
+        self.last[key] = now
+        return self.held.pop(key, 0)
+
+
+class FaultBook:
+    """Per-meter counts of dropped readings (by reason) and of gaps, with rate-limited logs."""
+
+    def __init__(
+        self, topo: Topology, every_s: float = LOG_EVERY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.topo = topo
+        self.dropped: Counter[tuple[str, str]] = Counter()  # (meter, reason) -> readings
+        self.gaps: Counter[str] = Counter()  # meter -> intervals longer than max_gap
+        self.gap_s: dict[str, float] = {}  # meter -> seconds inside those intervals
+        self._throttle = _Throttle(every_s, clock)
+
+    def note(
+        self,
+        c: np.ndarray,
+        t0: np.ndarray,
+        v0: np.ndarray,
+        t1: np.ndarray,
+        v1: np.ndarray,
+        qty: np.ndarray,
+        flags: Flags,
+    ) -> None:
+        """Record the flagged intervals of one call (rare: a Python loop over those rows only)."""
+        limit = self.topo.max_rate[c] * _HEADROOM
+        # A power spike voids both intervals touching the sample: count the reading once, at
+        # the interval it ends.
+        spike = flags.wild & (v1 > limit)
+        for i in np.flatnonzero(flags.jump | spike | flags.gap).tolist():
+            meter = self.topo.channels[int(c[i])].id
+            hours = float(t1[i] - t0[i]) / MS_PER_H
+            if flags.jump[i]:
+                rate = float(flags.delta[i]) / hours if hours > 0 else float("inf")
+                self._drop(meter, COUNTER_JUMP, int(t1[i]), float(v1[i]), rate, float(limit[i]))
+            if spike[i]:
+                self._drop(meter, POWER_SPIKE, int(t1[i]), float(v1[i]), float(v1[i]), float(limit[i]))
+            if flags.gap[i]:
+                counter = bool(self.topo.is_counter[int(c[i])])
+                # A power gap is not integrated: log what its ends' mean power would have made.
+                energy = float(qty[i]) if counter else max(0.5 * float(v0[i] + v1[i]), 0.0) * hours
+                self._gap(meter, int(t0[i]), int(t1[i]), energy, counter)
+
+    def _drop(self, meter: str, reason: str, ts: int, value: float, rate: float, limit: float) -> None:
+        self.dropped[(meter, reason)] += 1
+        held = self._throttle.due((meter, reason))
+        if held is not None:
+            log.warning(
+                "meter %s: reading %.6g at %s dropped (%s): implied rate %.6g per hour > limit %.6g"
+                " (max_rate %.6g + 20%%); %d more since the last such line",
+                meter,
+                value,
+                iso_ms(ts),
+                reason,
+                rate,
+                limit,
+                limit / _HEADROOM,
+                held,
+            )
+
+    def _gap(self, meter: str, t0: int, t1: int, energy: float, counter: bool) -> None:
+        self.gaps[meter] += 1
+        self.gap_s[meter] = self.gap_s.get(meter, 0.0) + (t1 - t0) / 1000
+        held = self._throttle.due((meter, GAP))
+        if held is not None:
+            booked = "booked as estimated" if counter else "not integrated (power), would be"
+            log.warning(
+                "meter %s: gap of %.0f s from %s to %s, energy %s %.6g; %d more gaps since the last line",
+                meter,
+                (t1 - t0) / 1000,
+                iso_ms(t0),
+                iso_ms(t1),
+                booked,
+                energy,
+                held,
+            )
+
+
+def iso_ms(ts: int) -> str:
+    """A source timestamp (ms) as UTC ISO 8601, for log lines."""
+    return dt.datetime.fromtimestamp(ts / 1000, dt.UTC).isoformat(timespec="milliseconds")
