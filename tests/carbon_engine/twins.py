@@ -94,7 +94,7 @@ class EngineProc:
                 f"engine {self.client_id} did not connect: {self.log.read_text()}"
             )
             await asyncio.sleep(0.05)
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(1.0)  # its SUBACKs (a loaded machine is slow)
 
     def kill(self) -> None:
         assert self.proc is not None
