@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from carbon_engine.accounts.config import AccountsCfg
 from carbon_engine.config_checks import cross_check
 from iiot_core import topics
 from iiot_core.config_loader import load_toml
@@ -236,6 +237,7 @@ class PlantCfg(_Strict):
     meters: list[MeterCfg]
     contracts: list[ContractCfg] = []
     alerts: list[AlertRule] = []
+    accounts: AccountsCfg = AccountsCfg()
 
 
 def load_plant(path: str | Path) -> PlantCfg:

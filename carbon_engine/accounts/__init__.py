@@ -1,0 +1,20 @@
+"""Period accounts of a site: what a zero-carbon factory is assessed on.
+
+The live engine answers "what does the plant emit now"; this package answers "what did it
+emit in November, against which targets, with which certificates and offsets", from data a
+verifier can recompute. Module map:
+
+| module | holds |
+| --- | --- |
+| `config.py` | the plant file's `[accounts]` section: base year, targets, quotas, offsets rule, footprints |
+| `periods.py` | reporting periods (month, quarter, year, to date) in the site's time zone |
+| `ledger.py` | the hourly ledger of a period: stored telemetry replayed through `EngineCore` |
+| `totals.py` | a period's additive totals per node, from the hourly ledger |
+| `instruments.py` | certificates, green-power trades and PPAs matched within the period; hourly matching |
+| `energy_tce.py` | standard coal equivalent per carrier (factor library kind `tce`) |
+| `indicators.py` | the indicators against targets and quotas |
+| `offsets.py` | the offsets ledger and the reduce-first rule |
+| `footprint.py` | product carbon footprint, cradle to gate |
+| `quality.py` | data quality of a period: coverage, estimated share, gaps, offline time |
+| `report.py`, `render/` | the disclosure report: JSON (schema), CSV tables, printable HTML |
+"""
