@@ -84,6 +84,7 @@ OUTPUT_UNITS: dict[str, str] = {
     "grid_import_kwh": "kWh",
     "self_consumed_kwh": "kWh",
     "covered_kwh": "kWh",
+    "grid_residual_kg": "kgCO2",  # grid import x residual mix, before any instrument
 }
 
 CARRIER_POINTS: dict[str, str] = {
