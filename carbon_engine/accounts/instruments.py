@@ -179,6 +179,7 @@ def match_period(
     e = g + s
     residual = sum(h.residual_kg for h in inh)
     covered = min(g, float(used_in.sum()))
+    covered = g if g - covered <= 1e-12 * g else covered  # summation order, not uncovered kWh
     elec_market = residual * (g - covered) / g if g > 0 else 0.0
     nodes = node_sums([r for r in hours if r.size == "1h" and start_ms <= r.start < end_ms], inh)
     heat = nodes.get(site, (0.0, 0.0, 0.0))[1]
