@@ -280,11 +280,13 @@ def factor_file(cfg: PlantCfg, plant_path: str | Path) -> Path | None:
 
 def check(path: str | Path) -> list[str]:
     """Every fault of a plant file (and its factor file), one line each; empty when valid."""
-    from carbon_engine.factors import load_library  # local: keep config import light
+    from carbon_engine.accounts.targets import resolve_target_set  # local: keep config import light
+    from carbon_engine.factors import load_library
 
     try:
         cfg = load_plant(path)
         load_library(cfg.site.timezone, factor_file(cfg, path), cfg.site.grid_region, source=str(path))
+        resolve_target_set(cfg, path)
     except ConfigError as exc:
         return list(exc.problems)
     return []
