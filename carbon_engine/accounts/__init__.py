@@ -14,6 +14,7 @@ verifier can recompute. Module map:
 | `hours.py` | the site's hourly figures (grid, self-consumed, residual-mix kg, heat) from 1h results |
 | `energy_tce.py` | standard coal equivalent per carrier (factor library kind `tce`) |
 | `indicators.py` | the indicators against targets and quotas |
+| `targets.py`, `target_sets.toml` | target sets: inline, shipped (Hunan 2027/2030/2035) or from a file |
 | `offsets.py` | the offsets ledger and the reduce-first rule |
 | `footprint.py` | product carbon footprint, cradle to gate |
 | `quality.py` | data quality of a period: coverage, estimated share, gaps, offline time |
