@@ -11,6 +11,7 @@ verifier can recompute. Module map:
 | `ledger.py` | the hourly ledger of a period: stored telemetry replayed through `EngineCore` |
 | `totals.py` | a period's additive totals per node, from the hourly ledger |
 | `instruments.py` | certificates, green-power trades and PPAs matched within the period; hourly matching |
+| `hours.py` | the site's hourly figures (grid, self-consumed, residual-mix kg, heat) from 1h results |
 | `energy_tce.py` | standard coal equivalent per carrier (factor library kind `tce`) |
 | `indicators.py` | the indicators against targets and quotas |
 | `offsets.py` | the offsets ledger and the reduce-first rule |
