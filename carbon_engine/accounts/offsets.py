@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from carbon_engine.accounts.config import BaseYearCfg, OffsetRuleCfg
 from iiot_core.errors import ZcfError
@@ -75,6 +75,12 @@ class Offset(BaseModel):
         if v > dt.date.today() + dt.timedelta(days=1):
             raise ValueError("a retirement date in the future is not a retirement")
         return v
+
+    @model_validator(mode="after")
+    def _vintage_before_retirement(self) -> Offset:
+        if self.vintage > self.retired_on.year:
+            raise ValueError(f"vintage {self.vintage} is after the retirement date {self.retired_on}")
+        return self
 
 
 class OffsetRecord(Offset):
