@@ -82,6 +82,15 @@ def read_supplier(path: Path) -> Supplier:
     return Supplier(data.supplier, data.name, path, list(data.materials))
 
 
+def check(path: str | Path) -> list[str]:
+    """Every fault of one supplier file (``zcf check``), one line each; empty when valid."""
+    try:
+        read_supplier(Path(path))
+    except ConfigError as exc:
+        return list(exc.problems)
+    return []
+
+
 def _overlaps(path: Path, materials: list[MaterialFactor]) -> list[str]:
     problems = []
     for i, a in enumerate(materials):

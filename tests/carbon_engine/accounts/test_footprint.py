@@ -108,3 +108,18 @@ def test_two_files_with_one_supplier_id_are_refused(case: Path) -> None:
     path.write_text(path.read_text().replace('supplier = "polymer-co"', 'supplier = "acme-steel"'))
     with pytest.raises(ConfigError, match="is also the id of"):
         load_suppliers(load_plant(case / "plant.toml").accounts, case / "plant.toml")
+
+
+def test_the_example_plant_footprint_reads_its_supplier_file() -> None:
+    from tests.support.engine_setup import PLANT_FILE
+
+    plant = load_plant(PLANT_FILE)
+    library = load_library(plant.site.timezone, None, plant.site.grid_region)
+    suppliers = load_suppliers(plant.accounts, PLANT_FILE)
+    (fp,) = product_footprints(plant, TOTALS, library, suppliers, _ms("2026-11-30"))
+    assert [(p.item, p.supplier) for p in fp.parts if p.kind == "material"] == [
+        ("steel-sheet", "example-steel"),
+        ("fasteners", "example-steel"),
+    ]
+    assert fp.materials_kg_per_unit == pytest.approx(0.80 * 2.10 + 0.05 * 2.80)
+    assert fp.warnings == [] and fp.missing == ["assembly/line1: base_kg_per_unit not configured"]
