@@ -152,6 +152,7 @@ class OffsetLedger:
             recorded_by=by,
         )
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        created = not self.path.exists()
         with self._lock, self.path.open("a+b") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file closes
             fh.seek(0)
@@ -160,6 +161,8 @@ class OffsetLedger:
             fh.write((record.model_dump_json() + "\n").encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
+        if created:  # the new file's directory entry must survive a power cut too
+            _fsync_dir(self.path.parent)
         return record
 
     def _refuse_duplicate(self, serial: str, existing: Sequence[tuple[int, OffsetRecord]]) -> None:
@@ -167,6 +170,14 @@ class OffsetLedger:
         for n, r in existing:
             if serial_key(r.serial) == key:
                 raise DuplicateSerial(serial, r, f"{self.path.name}:{n}")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def ledger_for(rule: OffsetRuleCfg, plant_path: str | Path) -> OffsetLedger | None:

@@ -128,3 +128,15 @@ async def test_a_corrupt_ledger_is_an_error_naming_the_line(
 async def test_a_bad_period_query_is_refused(client: httpx.AsyncClient) -> None:
     r = await client.get(URL, params={"period": "November"}, headers=auth())
     assert r.status_code == 422 and "query.period" in r.json()["detail"]
+
+
+async def test_the_engine_serves_the_ledger_its_plant_file_names(tmp_path: Path) -> None:
+    from carbon_engine.cli import _api_server
+
+    plant = tmp_path / "plant.toml"
+    plant.write_text(PLANT_FILE.read_text() + '\n[accounts.offsets]\nfile = "offsets.jsonl"\n')
+    server = _api_server(api_settings(), Engine.from_file(plant), None, plant)
+    transport = httpx.ASGITransport(app=server.config.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        assert (await c.post(URL, json=OFFSET, headers=auth())).status_code == 201
+    assert [o.serial for o in OffsetLedger(tmp_path / "offsets.jsonl").load()] == [OFFSET["serial"]]
