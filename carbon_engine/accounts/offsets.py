@@ -113,16 +113,15 @@ class OffsetLedger:
 
     def load(self) -> list[OffsetRecord]:
         """Every record in file order; [] when the file does not exist yet."""
+        return [r for _, r in self._numbered(self._text())]
+
+    def _text(self) -> str:
         try:
-            text = self.path.read_text(encoding="utf-8")
+            return self.path.read_text(encoding="utf-8")
         except FileNotFoundError:
-            return []
+            return ""
         except (OSError, UnicodeDecodeError) as exc:
             raise OffsetFileError(f"{self.path}: unreadable: {exc}") from exc
-        return self._parse(text)
-
-    def _parse(self, text: str) -> list[OffsetRecord]:
-        return [r for _, r in self._numbered(text)]
 
     def _numbered(self, text: str) -> list[tuple[int, OffsetRecord]]:
         if text and not text.endswith("\n"):
@@ -156,8 +155,11 @@ class OffsetLedger:
         with self._lock, self.path.open("a+b") as fh:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # released when the file closes
             fh.seek(0)
-            existing = self._numbered(fh.read().decode("utf-8"))
-            self._refuse_duplicate(record.serial, existing)
+            try:
+                text = fh.read().decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise OffsetFileError(f"{self.path}: unreadable: {exc}") from exc
+            self.refuse_known(record.serial, self._numbered(text))
             fh.write((record.model_dump_json() + "\n").encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
@@ -165,7 +167,10 @@ class OffsetLedger:
             _fsync_dir(self.path.parent)
         return record
 
-    def _refuse_duplicate(self, serial: str, existing: Sequence[tuple[int, OffsetRecord]]) -> None:
+    def refuse_known(self, serial: str, existing: Sequence[tuple[int, OffsetRecord]] | None = None) -> None:
+        """DuplicateSerial naming the line where ``serial`` was recorded, if it was."""
+        if existing is None:
+            existing = self._numbered(self._text())
         key = serial_key(serial)
         for n, r in existing:
             if serial_key(r.serial) == key:

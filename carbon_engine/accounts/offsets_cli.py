@@ -18,7 +18,6 @@ from pydantic import TypeAdapter, ValidationError
 
 from carbon_engine.accounts.offsets import (
     PERIOD_KEY,
-    DuplicateSerial,
     Offset,
     OffsetError,
     OffsetLedger,
@@ -82,10 +81,8 @@ def read_offsets(path: Path) -> list[Offset]:
 
 
 def _add(ledger: OffsetLedger, offsets: list[Offset], by: str) -> int:
-    known = {serial_key(r.serial): r for r in ledger.load()}
     for o in offsets:  # all or none (unless another writer records the same serial meanwhile)
-        if (first := known.get(serial_key(o.serial))) is not None:
-            raise DuplicateSerial(o.serial, first, ledger.path.name)
+        ledger.refuse_known(o.serial)
     for o in offsets:
         record = ledger.add(o, by=by)
         print(f"recorded {record.serial} {record.tco2e:g} tCO2e against {record.period} in {ledger.path}")

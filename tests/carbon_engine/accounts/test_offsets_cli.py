@@ -58,7 +58,8 @@ def test_a_known_serial_refuses_the_whole_file(
     assert main(["offsets", "--plant", str(plant), "add", str(_write(tmp_path, _offset("A-1")))]) == 0
     again = _write(tmp_path, [_offset("B-1"), _offset("a-1")])
     assert main(["offsets", "--plant", str(plant), "add", str(again)]) == 1
-    assert "'a-1' is already recorded" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "'a-1' is already recorded (offsets.jsonl:1" in err
     assert (tmp_path / "ledger" / "offsets.jsonl").read_text().count("\n") == 1
 
 
