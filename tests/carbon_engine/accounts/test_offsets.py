@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Literal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from carbon_engine.accounts.config import BaseYearCfg, OffsetRuleCfg
 from carbon_engine.accounts.offsets import (
@@ -140,3 +143,36 @@ def test_base_gross_needs_both_figures_and_scales_with_the_period() -> None:
     assert base_gross_t(None) is None
     assert base_gross_t(BaseYearCfg(year=2024, scope1_t=10.0)) is None
     assert base_gross_t(BaseYearCfg(year=2024, scope1_t=10.0, scope2_market_t=26.5), 0.5) == 18.25
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    gross=st.floats(0, 1e6),
+    base=st.none() | st.floats(0, 1e6),
+    offsets=st.floats(0, 1e6),
+    share=st.floats(0, 1),
+    share_of=st.sampled_from(["gross", "base_year"]),
+    require=st.booleans(),
+)
+def test_gross_reduction_offsets_and_net_stay_apart_and_consistent(
+    gross: float,
+    base: float | None,
+    offsets: float,
+    share: float,
+    share_of: Literal["gross", "base_year"],
+    require: bool,
+) -> None:
+    rule = OffsetRuleCfg(require_reduction=require, max_share=share, share_of=share_of)
+    r = apply_offsets(gross, base, offsets, rule)
+    assert 0.0 <= r.net_t <= gross and 0.0 <= r.applied_t <= min(offsets, gross)
+    assert r.net_t + r.applied_t == pytest.approx(gross)
+    assert r.offsets_t == offsets and r.gross_t == gross
+    assert (r.reduction_t is None) == (base is None)
+    if r.zero_carbon:
+        assert r.failed_rules == [] and r.net_t == pytest.approx(0.0, abs=1e-9)
+    if offsets > gross + 1e-9:
+        assert "exceeds_residual" in r.failed_rules
+    if offsets > 0 and require and base is not None and gross >= base:
+        assert "require_reduction" in r.failed_rules
+    if offsets == 0:
+        assert r.failed_rules == []
