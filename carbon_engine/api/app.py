@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import iiot_core
+from carbon_engine.accounts.offsets import OffsetLedger
 from carbon_engine.api import dashboard, errors
 from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
 from carbon_engine.api.metrics import ApiMetrics, EngineCollector, RequestCounter
-from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, stream, tree
+from carbon_engine.api.routes import admin, alerts, catalog, history, live, offsets, ops, stream, tree
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
 from iiot_core.store.base import StoreReader
@@ -28,10 +29,19 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | None = None) -> FastAPI:
-    """The FastAPI app over an engine view and an optional store reader (history needs it)."""
+def create_app(
+    settings: ApiSettings,
+    view: EngineView,
+    reader: StoreReader | None = None,
+    *,
+    offsets_ledger: OffsetLedger | None = None,
+) -> FastAPI:
+    """The FastAPI app over an engine view, an optional store reader (history needs it) and
+    the plant's offsets ledger (``/api/v1/offsets``)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
-    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth)
+    ctx = AppContext(
+        settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth, offsets=offsets_ledger
+    )
     ctx.metrics.registry.register(EngineCollector(view))
 
     @asynccontextmanager
@@ -56,7 +66,7 @@ def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | No
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (tree, live, history, alerts, catalog, stream, admin):
+    for module in (tree, live, history, alerts, catalog, stream, admin, offsets):
         app.include_router(module.router)
     app.include_router(ops.router)
     dashboard.mount(app)
