@@ -1,4 +1,5 @@
 // The last-hour trend chart: one uPlot series per line plus the site, fed live from SSE.
+import { zoneOptions } from "./format.js";
 import { nodeLabel, t } from "./i18n.js";
 
 const WINDOW_S = 3600;
@@ -21,9 +22,9 @@ export async function loadChartLibrary() {
 // 24-hour clock labels (control rooms and zh-CN read 14:05, not 2:05pm); seconds on short spans.
 function clockLabels(u, splits) {
   const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
-  const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
+  const opts = { hour: "2-digit", minute: "2-digit", hour12: false, ...zoneOptions() };
   if (span < 600) opts.second = "2-digit";
-  return splits.map((s) => new Date(s * 1000).toLocaleTimeString([], opts));
+  return splits.map((s) => new Date(s * 1000).toLocaleTimeString("en-GB", opts));
 }
 
 export class Trend {
