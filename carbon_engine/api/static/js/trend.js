@@ -6,7 +6,7 @@ const WINDOW_S = 3600;
 // Whole-second tick steps only: a live chart a few seconds old must not label sub-seconds.
 const TICKS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 const COLORS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#90a4ae"];
-const UNITS = { intensity_location_kg_per_kwh: "kgCO₂/kWh", power_kw: "kW", renewable_share: "%" };
+const UNITS = { emissions_location_kg_per_h: "kgCO₂e/h", intensity_location_kg_per_kwh: "kgCO₂/kWh", power_kw: "kW", renewable_share: "%" };
 
 let uPlot = null;
 
@@ -31,7 +31,7 @@ export class Trend {
   constructor(container, nodes) {
     this.container = container;
     this.nodes = nodes; // [{path, label_en, label_zh, ...}]
-    this.metric = "intensity_location_kg_per_kwh";
+    this.metric = "emissions_location_kg_per_h";
     this.series = new Map(nodes.map((n) => [n.path, []])); // path -> [[sec, value], ...]
     this.chart = null;
     this.pending = false;
