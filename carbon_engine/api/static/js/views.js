@@ -1,5 +1,5 @@
 // Rendering of the site cards and the devices table from plain data; no state lives here.
-import { el, num, pct, time } from "./format.js";
+import { el, num, pct, time, zoneLabel } from "./format.js";
 import { asOfParts, isStale } from "./freshness.js";
 import { t } from "./i18n.js";
 
@@ -82,6 +82,7 @@ export function renderSiteFreshness(site) {
 }
 
 export function renderDevices(devices) {
+  setText("devices-zone", zoneLabel());
   $("devices-body").replaceChildren(
     ...devices.map((d) =>
       el(
