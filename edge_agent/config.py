@@ -86,20 +86,38 @@ class EdgeConfig(BaseModel):
     @field_validator("devices")
     @classmethod
     def _unique_names(cls, devices: list[DeviceConfig]) -> list[DeviceConfig]:
-        first: dict[str, int] = {}
-        for i, dev in enumerate(devices):
-            if dev.name in first:
-                raise ValueError(
-                    f"duplicate device name {dev.name!r} (devices[{first[dev.name]}] and devices[{i}])"
-                )
-            first[dev.name] = i
+        problem = _duplicate_name([d.name for d in devices])
+        if problem:
+            raise ValueError(problem)
         return devices
 
 
+def _duplicate_name(names: list[object]) -> str | None:
+    first: dict[object, int] = {}
+    for i, name in enumerate(names):
+        if name is not None and name in first:
+            return f"duplicate device name {name!r} (devices[{first[name]}] and devices[{i}])"
+        first[name] = i
+    return None
+
+
 def load(path: str | Path) -> EdgeConfig:
-    """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section."""
+    """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section.
+
+    When a device fails its own checks, the names are still checked on the file as written:
+    a port out of range must not hide a duplicate name."""
     p = Path(path)
-    cfg = validate(EdgeConfig, read_toml(p), str(p), tags=_KINDS)
+    data = read_toml(p)
+    try:
+        cfg = validate(EdgeConfig, data, str(p), tags=_KINDS)
+    except ConfigError as exc:
+        raw = data.get("devices")
+        names = [d.get("name") if isinstance(d, dict) else None for d in raw] if isinstance(raw, list) else []
+        problem = _duplicate_name(names)
+        line = f"{p}: devices: {problem}"
+        if problem is None or line in exc.problems:
+            raise
+        raise ConfigError([*exc.problems, line]) from exc
     return cfg.model_copy(update={"mqtt": cfg.mqtt.with_env()})
 
 

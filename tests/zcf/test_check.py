@@ -15,7 +15,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 def test_check_passes_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(EXAMPLES / "edge.toml"), str(EXAMPLES / "plant.toml")]) == 0
     assert capsys.readouterr().out.splitlines() == [
-        f"{EXAMPLES / f}: OK" for f in ("edge.toml", "plant.toml")
+        *(f"{EXAMPLES / f}: OK" for f in ("edge.toml", "plant.toml")),
+        "plant meters match the edge devices: OK",
     ]
 
 
