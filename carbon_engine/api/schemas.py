@@ -90,7 +90,7 @@ class FactorOut(_Out):
 
 
 class HistoryPoint(BaseModel):
-    ts: int = Field(description="start of the interval, ms since the epoch (UTC)")
+    ts: int = Field(description="start of the bucket, ms since the epoch (UTC): bucket_origin + k x interval")
     value: float | None
 
 
@@ -102,6 +102,7 @@ class HistoryOut(BaseModel):
     interval_s: int
     start: int
     end: int
+    bucket_origin: int = Field(description="buckets start here + k x interval_s: the range's start")
     points: list[HistoryPoint]
 
 
