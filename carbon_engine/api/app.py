@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -28,10 +28,16 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | None = None) -> FastAPI:
-    """The FastAPI app over an engine view and an optional store reader (history needs it)."""
+def create_app(
+    settings: ApiSettings,
+    view: EngineView,
+    reader: StoreReader | None = None,
+    mqtt: Callable[[], dict[str, object]] | None = None,
+) -> FastAPI:
+    """The FastAPI app over an engine view, an optional store reader (history needs it) and the
+    engine's broker connection (``MqttConnection.health``, shown in /health)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
-    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth)
+    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth, mqtt=mqtt)
     ctx.metrics.registry.register(EngineCollector(view))
 
     @asynccontextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -23,6 +24,7 @@ class AppContext:
     reader: StoreReader | None
     metrics: ApiMetrics
     auth: Authenticator
+    mqtt: Callable[[], dict[str, object]] | None = None  # the broker connection's health, if any
 
 
 def _context(request: Request) -> AppContext:

@@ -112,6 +112,11 @@ class HealthOut(BaseModel):
     uptime_s: float
     store: Literal["ok", "unavailable", "not_configured"]
     live_clients: int
+    mqtt_connected: bool | None = Field(default=None, description="the engine's broker connection")
+    mqtt_last_cause: str | None = Field(
+        default=None,
+        description="why the last connection attempt to the broker failed (kept after a reconnect)",
+    )
 
 
 class FieldProblem(BaseModel):
