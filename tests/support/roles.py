@@ -97,12 +97,12 @@ def role_args(kind: str, folder: Path, http_port: int, mqtt_toml: str = "") -> l
 
 
 def start_role(
-    kind: str, folder: Path, env: dict[str, str], args: list[str] | None = None, **kw: str
+    kind: str, folder: Path, env: dict[str, str], extra: tuple[str, ...] = (), mqtt_toml: str = ""
 ) -> RoleProc:
-    """Start ``zcf KIND`` (``args`` replace the default command line); its output goes to a log file."""
+    """Start ``zcf KIND`` (``extra`` after its usual options); its output goes to a log file."""
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    argv = args if args is not None else role_args(kind, folder, port, kw.get("mqtt_toml", ""))
+    argv = [*role_args(kind, folder, port, mqtt_toml), *extra]
     full_env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("ZCF_")},
         "PYTHONPATH": str(ROOT),
