@@ -13,6 +13,7 @@ from pathlib import Path
 
 from iiot_core.config_loader import read_toml
 from iiot_core.errors import ConfigError
+from iiot_core.masking import mask
 
 # Which role's checker a file belongs to, told by its top-level tables, and the extra it needs.
 CHECKERS: dict[str, tuple[str, str]] = {
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
     for path in args.configs:
         problems = check_file(path)
         for line in problems:
-            print(line, file=sys.stderr)
+            print(mask(line), file=sys.stderr)
         if problems:
             failed = True
         else:
@@ -65,7 +66,7 @@ def main(argv: list[str]) -> int:
             print(f"{path}: OK")
     across = cross_check_files(args.configs, valid)
     for line in across or []:
-        print(line, file=sys.stderr)
+        print(mask(line), file=sys.stderr)
     if across is not None and not across:
         print("plant meters match the edge devices: OK")
     return 2 if failed or across else 0
