@@ -111,14 +111,27 @@ def load(path: str | Path) -> EdgeConfig:
     try:
         cfg = validate(EdgeConfig, data, str(p), tags=_KINDS)
     except ConfigError as exc:
-        raw = data.get("devices")
-        names = [d.get("name") if isinstance(d, dict) else None for d in raw] if isinstance(raw, list) else []
-        problem = _duplicate_name(names)
-        line = f"{p}: devices: {problem}"
-        if problem is None or line in exc.problems:
+        more = [line for line in _raw_name_problems(data, str(p)) if line not in exc.problems]
+        if not more:
             raise
-        raise ConfigError([*exc.problems, line]) from exc
+        raise ConfigError([*exc.problems, *more]) from exc
     return cfg.model_copy(update={"mqtt": cfg.mqtt.with_env()})
+
+
+def _raw_name_problems(data: dict[str, object], source: str) -> list[str]:
+    """Duplicate device names, and point names within a device, in the file as written."""
+    raw = data.get("devices")
+    devices = [d if isinstance(d, dict) else {} for d in raw] if isinstance(raw, list) else []
+    out = []
+    if problem := _duplicate_name([d.get("name") for d in devices]):
+        out.append(f"{source}: devices: {problem}")
+    for i, d in enumerate(devices):
+        points = d.get("points")
+        names = [pt.get("name") for pt in points if isinstance(pt, dict)] if isinstance(points, list) else []
+        dupes = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
+        label = f"({d['name']})" if isinstance(d.get("name"), str) else ""
+        out += [f"{source}: devices[{i}]{label}.points: duplicate point name {n!r}" for n in dupes[:1]]
+    return out
 
 
 def with_data_dir(cfg: EdgeConfig, data_dir: str | Path) -> EdgeConfig:

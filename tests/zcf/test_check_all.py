@@ -152,3 +152,19 @@ def test_a_plant_without_an_edge_config_of_its_site_is_named(
     assert code == 2
     why = "no edge config given is for site 'plant1' (edge sites: ['plant2'])"
     assert err == [f"{EXAMPLES / 'plant.toml'}: site.id: {why}"]
+
+
+def test_a_bad_point_does_not_hide_a_duplicate_point_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edge = tmp_path / "edge.toml"
+    edge.write_text(
+        '[agent]\nid = "e1"\nsite = "plant1"\n\n[[devices]]\nkind = "modbus_tcp"\nname = "m1"\narea = "a"\n'
+        'line = "l"\nhost = "127.0.0.1"\nport = 502\npoints = [\n'
+        '  { name = "e", register = "input", address = 0, type = "float32" },\n'
+        '  { name = "e", register = "input", address = 2, type = "float99" },\n]\n'
+    )
+    code, err = _run(capsys, edge)
+    assert code == 2
+    assert len(err) == 2 and "points[1](e).type" in err[0], err
+    assert err[1] == f"{edge}: devices[0](m1).points: duplicate point name 'e'"
