@@ -58,7 +58,7 @@ class EngineCore:
             contract_rates(plant.contracts, plant.site.timezone),
             plant.site.onsite_location_based == "zero",
         )
-        self.tracer = Tracer(self.topo, plant.site.onsite_location_based == "zero")
+        self.tracer = Tracer(self.topo, library, plant.site.onsite_location_based == "zero")
         self.history = ResultHistory()
         self.max_ts = -1
         self.min_ts = -1
@@ -252,8 +252,10 @@ class EngineCore:
         covered_from = max(start, min(self.min_ts, end - 1)) if self.min_ts >= 0 else start
         m = self.accountant.compute(acc, covered_from, end)
         col = self.accountant.col
+        site = m[0]
+        uncovered = float(site[col["grid_import_kwh"]] - site[col["covered_kwh"]])
         tags = self.tracer.node_tags(
-            acc.used, m[:, col["electricity_kwh"]], float(m[0, col["self_consumed_kwh"]])
+            acc.used, m[:, col["electricity_kwh"]], float(site[col["self_consumed_kwh"]]), uncovered
         )
         return to_results(
             self.topo.nodes, self.accountant.points, m, acc.size, start, end, acc.revision, tags

@@ -4,7 +4,8 @@ A window keeps, per factor ``id@version``, the mask of channels whose quantity i
 with that factor (pieces of zero quantity count for nothing). A node's result lists:
 
 - for its electricity (when it consumed any): the grid factors of the site's supply in that
-  window - location-based and residual mix on the grid meters, and the generation meters' when
+  window - location-based and residual mix on the grid meters (the residual mix only when
+  green-power instruments left some grid import uncovered), and the generation meters' when
   self-consumed renewables count at the grid average - since Scope 2 is settled at the site and
   allocated to nodes by their consumption;
 - for every other carrier: the factors of its own meters (fuels, heat and steam, hydrogen).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from carbon_engine.factors import FactorLibrary
 from carbon_engine.topology import Topology
 
 Used = dict[str, np.ndarray]  # id@version -> bool mask over channels
@@ -47,10 +49,12 @@ def load(raw: object, n: int) -> Used:
 class Tracer:
     """Masks of a topology: records usage per minute, lists each node's factor versions per window."""
 
-    def __init__(self, topo: Topology, zero_onsite: bool) -> None:
+    def __init__(self, topo: Topology, library: FactorLibrary, zero_onsite: bool) -> None:
         self.n = topo.n
         self.zero_onsite = zero_onsite
         self.slot_mask = [(topo.loc_slot == s) | (topo.rm_slot == s) for s in range(len(topo.slots))]
+        # Versions of the residual mix: market-based only, for the import instruments left uncovered.
+        self.residual_tags = {e.tag for e in library.entries if e.kind == "residual_mix"}
         elec = topo.carrier_mask("electricity")
         roots = np.array([c.parent is None for c in topo.channels], dtype=bool)
         self.grid = topo.role_mask("grid_import", "consumption") & elec & roots
@@ -84,10 +88,13 @@ class Tracer:
         return out
 
     def node_tags(
-        self, used: Used, electricity_kwh: np.ndarray, self_consumed_kwh: float
+        self, used: Used, electricity_kwh: np.ndarray, self_consumed_kwh: float, uncovered_kwh: float
     ) -> list[tuple[str, ...]]:
-        """Each node's factor versions (sorted), given its electricity and the site's self-consumption."""
+        """Each node's factor versions (sorted), given its electricity, the site's self-consumption
+        and the grid import no instrument covered (valued at the residual mix)."""
         elec = {t for t, m in used.items() if (m & self.grid).any()}
+        if uncovered_kwh <= 1e-9:
+            elec -= self.residual_tags
         if not self.zero_onsite and self_consumed_kwh > 0:
             elec |= {t for t, m in used.items() if (m & self.gen).any()}
         per_node: list[set[str]] = [set() for _ in range(len(electricity_kwh))]
