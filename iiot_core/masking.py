@@ -56,7 +56,8 @@ def remember(value: object) -> None:
 
 
 def remember_url(url: object) -> None:
-    """Remember the credentials inside a URL: the password, or a lone token before ``@``."""
+    """Remember the credentials inside a URL: the password, or an InfluxDB v2 token before ``@``
+    (a lone user name elsewhere, ``mqtt://edge@host``, is not a secret)."""
     if not isinstance(url, str) or "://" not in url:
         return
     try:
@@ -67,9 +68,11 @@ def remember_url(url: object) -> None:
         return
     userinfo = parts.netloc.rsplit("@", 1)[0]
     user, sep, password = userinfo.partition(":")
-    remember(password if sep else user)
     if sep:
+        remember(password)
         remember(userinfo)
+    elif parts.scheme.lower() == "influxdb-v2":
+        remember(user)
 
 
 def remember_config(data: object, key: str = "") -> None:
