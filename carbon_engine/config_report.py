@@ -15,7 +15,16 @@ from typing import Any
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from carbon_engine.config import AlertRule, AreaCfg, ContractCfg, MeterCfg, PlantCfg, SiteCfg, library_of
+from carbon_engine.config import (
+    AlertRule,
+    AreaCfg,
+    ContractCfg,
+    EngineCfg,
+    MeterCfg,
+    PlantCfg,
+    SiteCfg,
+    library_of,
+)
 from carbon_engine.config_checks import cross_check
 from iiot_core.config_loader import read_toml, validate
 from iiot_core.errors import ConfigError
@@ -80,8 +89,7 @@ def _partial(raw: dict[str, Any]) -> tuple[PlantCfg | None, list[str]]:
                 dropped[key].append(item)
     cfg = PlantCfg.model_construct(
         site=site,
-        engine=_valid(type(PlantCfg.model_fields["engine"].default), raw.get("engine", {}))
-        or PlantCfg.model_fields["engine"].default,
+        engine=_valid(EngineCfg, raw.get("engine", {})) or EngineCfg(),
         areas=kept["areas"],
         meters=kept["meters"],
         contracts=kept["contracts"],
