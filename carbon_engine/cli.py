@@ -121,7 +121,10 @@ class EngineProcess:
                 ",".join(unbounded),
                 args.plant,
             )
-        server = _api_server(self.api, engine, self._reader(), args.plant) if self.api is not None else None
+        link = self.service.conn.health
+        server = (
+            _api_server(self.api, engine, self._reader(), link, args.plant) if self.api is not None else None
+        )
         api_task = asyncio.create_task(server.serve()) if server is not None else None
         try:
             await self.service.run()
@@ -164,7 +167,7 @@ def _api_settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _api_server(settings: Any, engine: Engine, reader: Any, plant_path: Path) -> Any:
+def _api_server(settings: Any, engine: Engine, reader: Any, mqtt: Any, plant_path: Path) -> Any:
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
@@ -172,7 +175,7 @@ def _api_server(settings: Any, engine: Engine, reader: Any, plant_path: Path) ->
     from carbon_engine.api import create_app
 
     ledger = ledger_for(engine.plant.accounts.offsets, plant_path)
-    app = create_app(settings, engine, reader, offsets_ledger=ledger)
+    app = create_app(settings, engine, reader, mqtt, offsets_ledger=ledger)
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(
         app,

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +19,9 @@ from carbon_engine.config_checks import cross_check
 from iiot_core import topics
 from iiot_core.config_loader import load_toml
 from iiot_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from carbon_engine.factors import FactorLibrary
 
 Carrier = Literal[
     "electricity", "natural_gas", "diesel", "lpg", "coal", "steam", "heat", "hydrogen", "product"
@@ -68,6 +71,9 @@ class SiteCfg(_Strict):
     # Market-based Scope 2 always counts them at zero.
     onsite_location_based: Literal["grid_average", "zero"] = "grid_average"
     factors: str | None = None  # site factor file overriding the defaults, relative to the plant file
+    # Which year's grid factors apply: the one in force at the activity time ("activity"), the
+    # newest published ("latest", e.g. 2023 factors for 2022 data too) or one year for all (2023).
+    grid_factor_year: Literal["latest", "activity"] | Annotated[int, Field(ge=1990, le=2100)] = "activity"
 
     _id = field_validator("id")(_segment)
 
@@ -281,17 +287,18 @@ def factor_file(cfg: PlantCfg, plant_path: str | Path) -> Path | None:
     return f if f.is_absolute() else Path(plant_path).parent / f
 
 
+def library_of(cfg: PlantCfg, plant_path: str | Path) -> FactorLibrary:
+    """The factor library of a plant: defaults, its site file, its region and grid-factor year."""
+    from carbon_engine.factors import load_library  # local: keep config import light
+
+    s = cfg.site
+    return load_library(
+        s.timezone, factor_file(cfg, plant_path), s.grid_region, str(plant_path), s.grid_factor_year
+    )
+
+
 def check(path: str | Path) -> list[str]:
     """Every fault of a plant file (and its factor, supplier and target files), one line each."""
-    from carbon_engine.accounts.suppliers import load_suppliers  # local: keep config import light
-    from carbon_engine.accounts.targets import resolve_target_set
-    from carbon_engine.factors import load_library
+    from carbon_engine.config_report import report  # local: it imports this module
 
-    try:
-        cfg = load_plant(path)
-        load_library(cfg.site.timezone, factor_file(cfg, path), cfg.site.grid_region, source=str(path))
-        load_suppliers(cfg.accounts, path)
-        resolve_target_set(cfg, path)
-    except ConfigError as exc:
-        return list(exc.problems)
-    return []
+    return report(path)

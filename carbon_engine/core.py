@@ -24,6 +24,7 @@ from carbon_engine.meters import Intervals, MeterState
 from carbon_engine.results import ResultHistory, WindowResult, to_results
 from carbon_engine.routing import Routed, by_device, route_batch
 from carbon_engine.topology import Topology, build
+from carbon_engine.trace import Tracer, merge
 from carbon_engine.windows import SIZES_MS, Acc, Calendar, WindowStore
 from iiot_core.errors import ConfigError
 from iiot_core.model import Telemetry
@@ -57,6 +58,7 @@ class EngineCore:
             contract_rates(plant.contracts, plant.site.timezone),
             plant.site.onsite_location_based == "zero",
         )
+        self.tracer = Tracer(self.topo, library, plant.site.onsite_location_based == "zero")
         self.history = ResultHistory()
         self.max_ts = -1
         self.min_ts = -1
@@ -71,7 +73,7 @@ class EngineCore:
         self._buf_last = self.meters.last_ts.copy()  # each channel's newest sample, buffered or not
         self._fresh = False
         self._pruned_minute = -1
-        self._factor_cache: OrderedDict[int, tuple[np.ndarray, set[str]]] = OrderedDict()
+        self._factor_cache: OrderedDict[int, tuple[np.ndarray, list[str | None]]] = OrderedDict()
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -177,12 +179,13 @@ class EngineCore:
             return np.bincount(key, weights=w, minlength=size).reshape(len(uniq), n)
 
         q, e, lo, rm = sums(pieces.qty), sums(pieces.est), sums(pieces.qty * floc), sums(pieces.qty * frm)
+        used = self.tracer.minutes(inv, c, pieces.qty, tags)
         for u, minute in enumerate(uniq.tolist()):
-            self.windows.add(minute, q[u], e[u], lo[u], rm[u], tags[u])
+            self.windows.add(minute, q[u], e[u], lo[u], rm[u], used[u])
 
-    def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[set[str]]]:
+    def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[list[str | None]]]:
         """Factor values per minute and slot, cached: a factor rarely changes within hours."""
-        got: dict[int, tuple[np.ndarray, set[str]]] = {}
+        got: dict[int, tuple[np.ndarray, list[str | None]]] = {}
         missing = []
         for m in minutes.tolist():
             hit = self._factor_cache.get(m)
@@ -249,8 +252,14 @@ class EngineCore:
         # after a cold start) averages over the covered part, not the whole window.
         covered_from = max(start, min(self.min_ts, end - 1)) if self.min_ts >= 0 else start
         m = self.accountant.compute(acc, covered_from, end)
+        col = self.accountant.col
+        site = m[0]
+        uncovered = float(site[col["grid_import_kwh"]] - site[col["covered_kwh"]])
+        tags = self.tracer.node_tags(
+            acc.used, m[:, col["electricity_kwh"]], float(site[col["self_consumed_kwh"]]), uncovered
+        )
         return to_results(
-            self.topo.nodes, self.accountant.points, m, acc.size, start, end, acc.revision, acc.tags
+            self.topo.nodes, self.accountant.points, m, acc.size, start, end, acc.revision, tags
         )
 
     # -- live ---------------------------------------------------------------------------------
@@ -266,10 +275,10 @@ class EngineCore:
         acc = Acc.new("live", t - 60_000, t, self.topo.n)
         for start, w in ((cur, 1.0), (cur - 60_000, 1.0 - phi)):
             src = self.windows.get("1m", start)
-            if src is not None:
+            if src is not None and w > 0:
                 for f in ("qty", "est", "loc", "rm"):
                     getattr(acc, f)[:] += w * getattr(src, f)
-                acc.tags |= src.tags
+                merge(acc.used, src.used)
         # Right after start less than a minute is covered: compute() averages over what is.
         return self.compute(acc, t - 60_000, t)
 

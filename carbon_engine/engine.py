@@ -19,10 +19,10 @@ import numpy as np
 
 from carbon_engine import snapshot
 from carbon_engine.alerts import AlertBook, alert_payload
-from carbon_engine.config import PlantCfg, factor_file, load_plant
+from carbon_engine.config import PlantCfg, library_of, load_plant
 from carbon_engine.core import EngineCore
 from carbon_engine.devices import DeviceTracker
-from carbon_engine.factors import FactorLibrary, load_library
+from carbon_engine.factors import FactorLibrary
 from carbon_engine.freshness import Freshness
 from carbon_engine.journal import Journal, Mark
 from carbon_engine.publication import Publications
@@ -95,10 +95,7 @@ class Engine:
     def from_file(cls, plant_path: str | Path, data_dir: Path | None = None) -> Engine:
         """Load the plant file and its factor library (raises ConfigError on any fault)."""
         plant = load_plant(plant_path)
-        lib = load_library(
-            plant.site.timezone, factor_file(plant, plant_path), plant.site.grid_region, str(plant_path)
-        )
-        return cls(plant, lib, data_dir)
+        return cls(plant, library_of(plant, plant_path), data_dir)
 
     # -- feeding ------------------------------------------------------------------------------
 

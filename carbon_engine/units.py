@@ -56,6 +56,14 @@ def unit_scale(carrier: str, method: str, unit: str | None) -> float | None:
     return units.get(unit)
 
 
+def default_unit(carrier: str, method: str) -> str:
+    """The unit a meter without ``unit`` is read in: the carrier's base unit (per hour for power)."""
+    base = BASE_UNIT.get(carrier, "")
+    if method == "counter":
+        return base
+    return "kW" if carrier == "electricity" else f"{base}/h"
+
+
 def allowed_units(carrier: str, method: str) -> list[str]:
     table = COUNTER_UNITS if method == "counter" else POWER_UNITS
     return sorted(table.get(carrier, {}))

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from carbon_engine import trace
 from carbon_engine.energy import MIN_MS
 
 SIZES_MS: dict[str, int] = {"1m": 60_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000}
@@ -20,7 +21,8 @@ SIZES_MS: dict[str, int] = {"1m": 60_000, "15m": 900_000, "1h": 3_600_000, "1d":
 
 @dataclass(slots=True)
 class Acc:
-    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg."""
+    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg;
+    ``used``: each factor version and the channels valued with it (``carbon_engine.trace``)."""
 
     size: str
     start: int
@@ -29,7 +31,7 @@ class Acc:
     est: np.ndarray
     loc: np.ndarray
     rm: np.ndarray
-    tags: set[str] = field(default_factory=set)
+    used: trace.Used = field(default_factory=dict)
     revision: int = 0
     dirty: bool = True
     # Values of each node's result as last published: a recomputation that changes nothing
@@ -49,7 +51,7 @@ class Acc:
             "est": self.est.tolist(),
             "loc": self.loc.tolist(),
             "rm": self.rm.tolist(),
-            "tags": sorted(self.tags),
+            "used": trace.dump(self.used),
             "revision": self.revision,
             "dirty": self.dirty,
             "sent": self.sent,
@@ -60,15 +62,16 @@ class Acc:
         def arr(k: str) -> np.ndarray:
             return np.array(d[k], dtype=np.float64)
 
+        qty = arr("qty")
         return Acc(
             str(d["size"]),
             int(str(d["start"])),
             int(str(d["end"])),
-            arr("qty"),
+            qty,
             arr("est"),
             arr("loc"),
             arr("rm"),
-            set(d["tags"]) if isinstance(d["tags"], list) else set(),
+            trace.load(d.get("used"), len(qty)),
             int(str(d["revision"])),
             bool(d["dirty"]),
             _sent(d.get("sent")),
@@ -143,7 +146,7 @@ class WindowStore:
         est: np.ndarray,
         loc: np.ndarray,
         rm: np.ndarray,
-        tags: set[str],
+        used: trace.Used,
     ) -> None:
         """Add one minute's per-channel sums to the window of every size that is still open."""
         for size in self.sizes:
@@ -158,7 +161,7 @@ class WindowStore:
             acc.est += est
             acc.loc += loc
             acc.rm += rm
-            acc.tags |= tags
+            trace.merge(acc.used, used)
             acc.dirty = True
 
     def due(self) -> list[Acc]:

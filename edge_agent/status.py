@@ -38,6 +38,7 @@ class AgentStatus(Collector):
         ok = connected and (bool(online) or not failing)
         return ok, {
             "mqtt_connected": connected,
+            "mqtt_last_cause": a.mqtt.last_cause if a.mqtt is not None else None,
             "devices_online": len(online),
             "devices_failing": failing,
             "outbox_messages": a.forwarder.buffered,

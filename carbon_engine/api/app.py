@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
@@ -33,14 +33,22 @@ def create_app(
     settings: ApiSettings,
     view: EngineView,
     reader: StoreReader | None = None,
+    mqtt: Callable[[], dict[str, object]] | None = None,
     *,
     offsets_ledger: OffsetLedger | None = None,
 ) -> FastAPI:
-    """The FastAPI app over an engine view, an optional store reader (history needs it) and
-    the plant's offsets ledger (``/api/v1/offsets``)."""
+    """The FastAPI app over an engine view, an optional store reader (history needs it), the
+    engine's broker connection (``MqttConnection.health``, shown in /health) and the plant's
+    offsets ledger (``/api/v1/offsets``)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
     ctx = AppContext(
-        settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth, offsets=offsets_ledger
+        settings=settings,
+        view=view,
+        reader=reader,
+        metrics=ApiMetrics(),
+        auth=auth,
+        mqtt=mqtt,
+        offsets=offsets_ledger,
     )
     ctx.metrics.registry.register(EngineCollector(view))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -24,6 +25,7 @@ class AppContext:
     reader: StoreReader | None
     metrics: ApiMetrics
     auth: Authenticator
+    mqtt: Callable[[], dict[str, object]] | None = None  # the broker connection's health, if any
     offsets: OffsetLedger | None = None  # the plant's offsets ledger, when configured
 
 

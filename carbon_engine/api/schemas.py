@@ -114,7 +114,7 @@ class FactorOut(_Out):
 
 
 class HistoryPoint(BaseModel):
-    ts: int = Field(description="start of the interval, ms since the epoch (UTC)")
+    ts: int = Field(description="start of the bucket, ms since the epoch (UTC): bucket_origin + k x interval")
     value: float | None
 
 
@@ -126,6 +126,7 @@ class HistoryOut(BaseModel):
     interval_s: int
     start: int
     end: int
+    bucket_origin: int = Field(description="buckets start here + k x interval_s: the range's start")
     points: list[HistoryPoint]
 
 
@@ -135,6 +136,11 @@ class HealthOut(BaseModel):
     uptime_s: float
     store: Literal["ok", "unavailable", "not_configured"]
     live_clients: int
+    mqtt_connected: bool | None = Field(default=None, description="the engine's broker connection")
+    mqtt_last_cause: str | None = Field(
+        default=None,
+        description="why the last connection attempt to the broker failed (kept after a reconnect)",
+    )
 
 
 class FieldProblem(BaseModel):

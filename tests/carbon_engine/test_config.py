@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,7 @@ node = "assembly/line2"
 parent = "line1-elec"
 """
     f.write_text(pv_behind_line + press_on_other_line)
+    shutil.copytree(EXAMPLE.parent / "suppliers", tmp_path / "suppliers")  # the plant names a supplier
     assert check(f) == [
         f"{f}: meters[1].parent: a generation meter sits behind the grid import meter, "
         "not behind consumption meter 'line1-elec'",

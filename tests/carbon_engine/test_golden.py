@@ -29,6 +29,8 @@ def test_golden_case(case: Path) -> None:
             else:
                 assert key in r.values, f"{where}: {key} missing"
                 assert r.values[key] == pytest.approx(value, rel=1e-6, abs=1e-9), f"{where}: {key}"
+        if "factors" in w:
+            assert list(r.factor_versions) == sorted(w["factors"]), f"{where}: factor versions"
         if "min_revision" in w:
             assert r.revision >= w["min_revision"], f"{where}: not republished"
     for key, value in expected.get("counts", {}).items():
