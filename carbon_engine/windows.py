@@ -20,7 +20,8 @@ SIZES_MS: dict[str, int] = {"1m": 60_000, "15m": 900_000, "1h": 3_600_000, "1d":
 
 @dataclass(slots=True)
 class Acc:
-    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg."""
+    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg,
+    time backed by good samples (ms) and gaps ending in it."""
 
     size: str
     start: int
@@ -29,6 +30,8 @@ class Acc:
     est: np.ndarray
     loc: np.ndarray
     rm: np.ndarray
+    cov: np.ndarray
+    gaps: np.ndarray
     tags: set[str] = field(default_factory=set)
     revision: int = 0
     dirty: bool = True
@@ -38,7 +41,8 @@ class Acc:
 
     @staticmethod
     def new(size: str, start: int, end: int, n: int) -> Acc:
-        return Acc(size, start, end, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+        z = np.zeros
+        return Acc(size, start, end, z(n), z(n), z(n), z(n), z(n), z(n))
 
     def dump(self) -> dict[str, object]:
         return {
@@ -49,6 +53,8 @@ class Acc:
             "est": self.est.tolist(),
             "loc": self.loc.tolist(),
             "rm": self.rm.tolist(),
+            "cov": self.cov.tolist(),
+            "gaps": self.gaps.tolist(),
             "tags": sorted(self.tags),
             "revision": self.revision,
             "dirty": self.dirty,
@@ -58,6 +64,8 @@ class Acc:
     @staticmethod
     def load(d: dict[str, object]) -> Acc:
         def arr(k: str) -> np.ndarray:
+            if k not in d:  # snapshots of older versions: nothing covered, no gaps
+                return np.zeros(len(d["qty"]))  # type: ignore[arg-type]
             return np.array(d[k], dtype=np.float64)
 
         return Acc(
@@ -68,6 +76,8 @@ class Acc:
             arr("est"),
             arr("loc"),
             arr("rm"),
+            arr("cov"),
+            arr("gaps"),
             set(d["tags"]) if isinstance(d["tags"], list) else set(),
             int(str(d["revision"])),
             bool(d["dirty"]),
@@ -143,6 +153,8 @@ class WindowStore:
         est: np.ndarray,
         loc: np.ndarray,
         rm: np.ndarray,
+        cov: np.ndarray,
+        gaps: np.ndarray,
         tags: set[str],
     ) -> None:
         """Add one minute's per-channel sums to the window of every size that is still open."""
@@ -158,6 +170,8 @@ class WindowStore:
             acc.est += est
             acc.loc += loc
             acc.rm += rm
+            acc.cov += cov
+            acc.gaps += gaps
             acc.tags |= tags
             acc.dirty = True
 
