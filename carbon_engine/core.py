@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from carbon_engine.accounting import Accountant, contract_rates
+from carbon_engine.accounting import Accountant, contract_rates, meter_coverage
 from carbon_engine.config import PlantCfg
 from carbon_engine.energy import MIN_MS, split_minutes
 from carbon_engine.factors import FactorLibrary
@@ -58,6 +58,7 @@ class EngineCore:
             plant.site.onsite_location_based == "zero",
         )
         self.history = ResultHistory()
+        self.due_coverage: list[tuple[str, int, np.ndarray]] = []  # meters' coverage of the windows just due
         self.max_ts = -1
         self.min_ts = -1
         self.now_ms = 0
@@ -231,10 +232,13 @@ class EngineCore:
         self.windows.watermark = new
         self.meters.guard.close(new)
         out: list[WindowResult] = []
+        self.due_coverage = []
         for acc in self.windows.due():
             acc.revision += 1
             acc.dirty = False
             out += self.compute(acc)
+            cov = meter_coverage(acc, self._spans(acc.start, acc.end, False))
+            self.due_coverage.append((acc.size, acc.end, cov))
         self.windows.close()
         if self.windows.watermark // 60_000 != self._pruned_minute:
             self._pruned_minute = self.windows.watermark // 60_000  # spans expire by the minute

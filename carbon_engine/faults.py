@@ -75,7 +75,7 @@ class FaultBook:
         self._throttle = _Throttle(every_s, clock)
         self.letters: deque[dict[str, Any]] = deque()  # dead letters not yet taken
         self.letters_dropped = 0
-        self.events: list[Verdict] = []  # for the data-plausibility alert, taken by the engine
+        self.events: deque[Verdict] = deque(maxlen=LETTERS_MAX)  # for the data-plausibility alert
 
     def suspect(self, v: Verdict, source: str) -> None:
         """A reading held as suspect and then not booked (``plausibility.py``)."""
@@ -91,7 +91,7 @@ class FaultBook:
                 "meter": ch.id,
                 "device": ch.device,
                 "point": ch.point,
-                "ts": v.ts,
+                "sample_ts": v.ts,
                 "value": raw,
                 "cause": v.reason,
                 "detail": f"{_WHY.get(v.reason, v.reason)}; implied rate {v.rate:.6g} per hour,"
@@ -102,6 +102,11 @@ class FaultBook:
     def take_letters(self) -> list[dict[str, Any]]:
         out = list(self.letters)
         self.letters.clear()
+        return out
+
+    def take_events(self) -> list[Verdict]:
+        out = list(self.events)
+        self.events.clear()
         return out
 
     def note(

@@ -19,7 +19,7 @@ const LABELS = {
     token_title: "API token", token_label: "Token", token_submit: "Sign in",
     token_needed: "The API needs a token.", token_refused: "Token refused",
     token_hint: "From the plant IT: zcf token create --role viewer (operator to acknowledge alerts). Kept for this tab only.",
-    conn_delayed: "delayed", conn_stale: "stale", stale: "stale", as_of: "as of", as_of_col: "As of", no_data: "no data yet",
+    conn_delayed: "delayed", conn_stale: "stale", stale: "stale", as_of: "as of", as_of_col: "As of", coverage: "Coverage", no_data: "no data yet",
     ago_s: "{n} s ago", ago_min: "{n} min ago", ago_h: "{n} h ago",
   },
   zh: {
@@ -41,7 +41,7 @@ const LABELS = {
     token_title: "API 令牌", token_label: "令牌", token_submit: "登录",
     token_needed: "API 需要令牌。", token_refused: "令牌被拒绝",
     token_hint: "向工厂 IT 索取：zcf token create --role viewer（确认告警需 operator）。仅在本标签页内保存。",
-    conn_delayed: "延迟", conn_stale: "数据过期", stale: "已过期", as_of: "截至", as_of_col: "数据时间", no_data: "暂无数据",
+    conn_delayed: "延迟", conn_stale: "数据过期", stale: "已过期", as_of: "截至", as_of_col: "数据时间", coverage: "数据覆盖率", no_data: "暂无数据",
     ago_s: "{n} 秒前", ago_min: "{n} 分钟前", ago_h: "{n} 小时前",
   },
 };

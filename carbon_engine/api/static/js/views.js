@@ -50,6 +50,7 @@ export function renderLines(rows, nodesByPath) {
         el("td", { class: "num" }, `${pct(v.renewable_share)} %`),
         el("td", { class: "num" }, num(v.energy_today_kwh, 1)),
         el("td", { class: "num" }, num(emitted, 1)),
+        el("td", { class: "num", "data-testid": "line-coverage" }, v.coverage == null ? "—" : `${pct(v.coverage)} %`),
         el("td", { class: "asof", "data-testid": "line-asof" }, ...asOfParts(v, el)),
       );
     }),
