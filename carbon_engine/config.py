@@ -98,10 +98,10 @@ class EngineCfg(_Strict):
     stale_after_s: float | None = Field(default=None, gt=0)
     windows: list[WindowName] = ["1m", "15m", "1h", "1d"]
     # Plausibility guard of meters without max_rate (carbon_engine/guard.py): this many times
-    # the highest 1-minute rate of the last day, never below rated_kw nor below this floor
-    # (kW, or its energy equivalent for other carriers).
+    # the highest 1-minute rate of the last day, never below the meter's rated_kw, or for a
+    # meter without one, this floor (kW, or its energy equivalent for other carriers).
     plausibility_factor: float = Field(default=10, gt=1)
-    plausibility_floor_kw: float = Field(default=1000, ge=0)
+    plausibility_floor_kw: float = Field(default=1000, gt=0)
     # The data-plausibility alert clears once a meter had no suspect reading for this long.
     plausibility_clear_s: float = Field(default=900, gt=0)
     # The data-coverage alert: a meter whose share of a window backed by good samples is below
@@ -125,7 +125,7 @@ class MeterCfg(_Strict):
     # Plausible maximum: a counter's unit per hour; a power channel's power, in its unit.
     max_rate: float | None = Field(default=None, gt=0)
     # Rated (nameplate) power in kW - for other carriers its energy equivalent, e.g. Nm3/h x NCV:
-    # the least the plausibility guard allows a meter without max_rate (guard.py).
+    # the least the plausibility guard allows a meter without max_rate, instead of the floor.
     rated_kw: float | None = Field(default=None, gt=0)
     rollover: float | None = Field(default=None, gt=0)  # counter wraps to 0 at this value (in unit)
     variant: str | None = None  # factor variant: fuel grade or hydrogen route

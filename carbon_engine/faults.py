@@ -137,7 +137,7 @@ class FaultBook:
                 counter = bool(self.topo.is_counter[int(c[i])])
                 # A power gap is not integrated: log what its ends' mean power would have made.
                 energy = float(qty[i]) if counter else max(0.5 * float(v0[i] + v1[i]), 0.0) * hours
-                self._gap(meter, int(t0[i]), int(t1[i]), energy, counter)
+                self._gap(meter, int(t0[i]), int(t1[i]), energy, counter, bool(flags.reset[i]))
 
     def _drop(
         self,
@@ -167,12 +167,14 @@ class FaultBook:
                 held,
             )
 
-    def _gap(self, meter: str, t0: int, t1: int, energy: float, counter: bool) -> None:
+    def _gap(self, meter: str, t0: int, t1: int, energy: float, counter: bool, reset: bool = False) -> None:
         self.gaps[meter] += 1
         self.gap_s[meter] = self.gap_s.get(meter, 0.0) + (t1 - t0) / 1000
         held = self._throttle.due((meter, GAP))
         if held is not None:
             booked = "booked as estimated" if counter else "not integrated (power), would be"
+            if reset:  # plausibility.py estimated it: the counter's difference is unknown
+                booked = "unknown (counter reset inside), estimated from the rates before and after at"
             log.warning(
                 "meter %s: gap of %.0f s from %s to %s, energy %s %.6g; %d more gaps since the last line",
                 meter,

@@ -4,9 +4,10 @@ A meter's limit (base units per hour; a power channel's plausible maximum power)
 
 1. its ``max_rate``, when configured;
 2. else ``factor`` (default 10) x its highest *sustained* rate of the last 24 hours - the mean
-   rate of a whole minute of measured quantity -, but never below its ``rated_kw`` nor below
-   the engine's ``plausibility_floor_kw`` (both converted to the meter's base unit per hour);
-3. with no history yet, the larger of ``rated_kw`` and the floor.
+   rate of a whole minute of measured quantity -, but never below its base: its ``rated_kw``
+   when configured, else the engine's ``plausibility_floor_kw`` (converted to the meter's base
+   unit per hour by the carrier's energy content);
+3. with no history yet, that base.
 
 Production counters are guarded only by ``max_rate`` (they have no energy to size a floor by).
 ``energy.py`` applies every limit with 20 % headroom. The history is kept per hour (the highest
@@ -38,8 +39,9 @@ class Guard:
         kwh = np.where(topo.kwh_per_unit > 0, topo.kwh_per_unit, np.nan)
         rated = np.array([(meters[c.id].rated_kw or 0.0) if c.id in meters else 0.0 for c in topo.channels])
         energy = np.array([c.role not in ("production", "self") for c in topo.channels])
-        # Below this no learned limit goes: the floor, or the meter's rating if higher.
-        self.base = np.where(energy, np.maximum(rated, e.plausibility_floor_kw) / kwh, math.inf)
+        # Below this no learned limit goes: the meter's rating, else the engine's floor.
+        base_kw = np.where(rated > 0, rated, e.plausibility_floor_kw)
+        self.base = np.where(energy, base_kw / kwh, math.inf)
         self.base = np.nan_to_num(self.base, nan=math.inf)
         self.fixed = topo.max_rate.copy()  # inf where not configured
         self.learned = ~np.isfinite(self.fixed) & energy
@@ -92,7 +94,7 @@ class Guard:
         """Where a channel's limit comes from, for log lines and dead letters."""
         if not self.learned[chan]:
             return "max_rate" if math.isfinite(self.fixed[chan]) else "unguarded"
-        return "learned" if self.limit[chan] > self.base[chan] else "floor/rated"
+        return "learned" if self.limit[chan] > self.base[chan] else "rated_kw or floor"
 
     # -- snapshot -----------------------------------------------------------------------------
 

@@ -123,3 +123,28 @@ def test_a_counter_outage_is_a_counted_logged_estimated_gap(caplog: pytest.LogCa
         if r.values.get("energy_kwh") == pytest.approx(2.0) and r.values["estimated_share"] == 1.0
     )
     assert minute.estimated
+
+
+def test_a_held_reading_its_limit_and_coverage_are_in_the_metrics() -> None:
+    engine = _engine(Clock())
+    lines = [_line(f"02:0{m}:{s:02d}", 1000 + m * 2 + s // 30) for m in range(3) for s in (0, 30)]
+    feed(engine, lines, flush=False)
+    engine.advance(ms("2024-03-01T02:02:40Z"))
+    _play(engine, [_line("02:02:45", FORGED)])
+    got = _metrics(engine)
+    assert got[("zcf_engine_readings_held", (("meter", "grid"),))] == 1
+    assert got[("zcf_engine_plausibility_limit_per_hour", (("meter", "grid"),))] == 3000  # max_rate
+    engine.advance(ms("2024-03-01T02:30:00Z"))  # the forged reading arrived now
+    engine.advance(ms("2024-03-01T03:00:00Z"))  # idle since: the 15-min window is due
+    got = _metrics(engine)
+    assert got[("zcf_engine_meter_coverage", (("meter", "grid"),))] == pytest.approx(150 / 900)
+    assert [a.rule for a in engine.book.list()] == ["data_coverage"]  # nothing dropped yet
+
+
+def test_a_standby_sends_no_dead_letters() -> None:
+    engine = _engine(Clock())
+    engine.step_down()
+    lines = [_line("02:00:00", 1000), _line("02:00:30", FORGED), _line("02:01:00", 1002)]
+    out = feed(engine, lines)
+    assert engine.engine_status(0).readings_dropped == {("grid", "spike"): 1}
+    assert not [m for m in out if "_deadletter" in m.topic]
