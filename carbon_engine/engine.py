@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -86,6 +87,8 @@ class Engine:
         # share one lock, held briefly.
         self.lock = threading.RLock()
         self.events_dropped = 0
+        self.invalid: Counter[str] = Counter()  # undecodable messages by cause (the service's)
+        self.outbox_dropped = 0  # messages the service's full outbox dropped
         self._last_live_ms = 0
         self._nodes = {n.path: n for n in self.topo.nodes}
         self.freshness = Freshness(plant, self.topo)

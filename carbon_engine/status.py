@@ -38,5 +38,9 @@ def engine_status(engine: Engine, site: LiveValues | None, now_ms: int) -> Engin
         readings_held={c.id: held.get(c.id, 0) for c in engine.topo.channels if c.role != "self"},
         deadletters_lost=faults.letters_dropped,
         coverage=dict(engine.data.coverage),
+        invalid_messages=dict(engine.invalid),
+        outbox_dropped=engine.outbox_dropped,
+        late_dropped=dict(engine.core.windows.dropped),
+        late_ignored=meters.late_ignored,
         limits={c.id: float(meters.guard.limit[c.idx]) for c in engine.topo.channels if c.role != "self"},
     )

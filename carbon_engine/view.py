@@ -124,6 +124,10 @@ class EngineStatus:
     deadletters_lost: int = 0  # dead letters dropped before they were published (bounded queue)
     coverage: dict[str, float] = field(default_factory=dict)  # of the last coverage window judged
     limits: dict[str, float] = field(default_factory=dict)  # plausibility limit per hour (inf: none)
+    invalid_messages: dict[str, int] = field(default_factory=dict)  # undecodable, by cause
+    outbox_dropped: int = 0  # messages dropped by a full outbox (broker away too long)
+    late_dropped: dict[str, int] = field(default_factory=dict)  # minute pieces for closed windows, by size
+    late_ignored: int = 0  # late samples whose windows had closed
 
 
 class EngineView(Protocol):

@@ -166,6 +166,33 @@ def _fault_metrics(st: EngineStatus) -> Iterator[Metric]:
     yield CounterMetricFamily(
         "zcf_engine_deadletters_lost", "dead letters dropped before publishing", value=st.deadletters_lost
     )
+    yield from _dropped_elsewhere(st)
+
+
+def _dropped_elsewhere(st: EngineStatus) -> Iterator[Metric]:
+    """Everything else the engine did not use: bad messages, a full outbox, too-late data."""
+    invalid = CounterMetricFamily(
+        "zcf_engine_invalid_messages", "messages that did not decode, by cause", labels=["cause"]
+    )
+    for cause, n in sorted(st.invalid_messages.items()):
+        invalid.add_metric([cause], n)
+    yield invalid
+    yield CounterMetricFamily(
+        "zcf_engine_outbox_dropped", "messages dropped by a full outbox", value=st.outbox_dropped
+    )
+    late = CounterMetricFamily(
+        "zcf_engine_late_pieces_dropped",
+        "minute pieces of late samples for windows already closed (past allowed lateness)",
+        labels=["window"],
+    )
+    for size, n in sorted(st.late_dropped.items()):
+        late.add_metric([size], n)
+    yield late
+    yield CounterMetricFamily(
+        "zcf_engine_late_samples_ignored",
+        "late samples inside an interval whose windows had closed",
+        value=st.late_ignored,
+    )
 
 
 def _per_meter(name: str, help_: str, values: dict[str, float] | dict[str, int]) -> GaugeMetricFamily:

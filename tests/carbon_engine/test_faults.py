@@ -101,7 +101,7 @@ def test_labels_name_only_meters_of_the_plant(caplog: pytest.LogCaptureFixture) 
     lines += [_line(f"02:00:{s:02d}", FORGED * s, device=f"forged-{s}") for s in range(10)]
     _play(engine, lines)
     meters = {
-        dict(labels).get("meter") for (name, labels), _ in _metrics(engine).items() if "dropped" in name
+        dict(labels).get("meter") for (name, labels), _ in _metrics(engine).items() if "readings" in name
     }
     assert meters == {"grid"}
     assert engine.stats["unrouted"] == 10
