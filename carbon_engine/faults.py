@@ -77,7 +77,7 @@ class FaultBook:
         self.letters_dropped = 0
         self.events: deque[Verdict] = deque(maxlen=LETTERS_MAX)  # for the data-plausibility alert
 
-    def suspect(self, v: Verdict, source: str) -> None:
+    def suspect(self, v: Verdict, source: str = "limit") -> None:
         """A reading held as suspect and then not booked (``plausibility.py``)."""
         ch = self.topo.channels[v.chan]
         raw = v.value / float(self.topo.scale[v.chan] or 1.0)
@@ -123,16 +123,19 @@ class FaultBook:
         """Record the flagged intervals of one call (rare: a Python loop over those rows only)."""
         limit = limit_per_h * _HEADROOM
         # A power spike voids both intervals touching the sample: count the reading once, at
-        # the interval it ends.
+        # the interval it ends (or, for a meter's very first reading, the one it starts).
         spike = flags.wild & (v1 > limit)
-        for i in np.flatnonzero(flags.jump | spike | flags.gap).tolist():
-            meter = self.topo.channels[int(c[i])].id
+        first = flags.wild & (v0 > limit) & ~spike
+        for i in np.flatnonzero(flags.jump | spike | first | flags.gap).tolist():
+            ch = int(c[i])
             hours = float(t1[i] - t0[i]) / MS_PER_H
             if flags.jump[i]:
                 rate = float(flags.delta[i]) / hours if hours > 0 else float("inf")
-                self._drop(meter, COUNTER_JUMP, int(t1[i]), float(v1[i]), rate, float(limit[i]))
-            if spike[i]:
-                self._drop(meter, POWER_SPIKE, int(t1[i]), float(v1[i]), float(v1[i]), float(limit[i]))
+                self.suspect(Verdict(ch, int(t1[i]), float(v1[i]), COUNTER_JUMP, rate, float(limit_per_h[i])))
+            if spike[i] or first[i]:
+                t, v = (int(t1[i]), float(v1[i])) if spike[i] else (int(t0[i]), float(v0[i]))
+                self.suspect(Verdict(ch, t, v, POWER_SPIKE, v, float(limit_per_h[i])))
+            meter = self.topo.channels[ch].id
             if flags.gap[i]:
                 counter = bool(self.topo.is_counter[int(c[i])])
                 # A power gap is not integrated: log what its ends' mean power would have made.
