@@ -75,7 +75,7 @@ class Screen:
         ch = c[has]
         counter = self.topo.is_counter[ch]
         bad = flags.jump | (flags.reset & flags.gap) | (~counter & (v[has] > limit[ch] * _HEADROOM))
-        out = np.unique(ch[bad])
+        out = np.unique(ch[bad]) if bad.any() else np.zeros(0, dtype=np.int64)
         if held:
             mine = np.array(sorted(held), dtype=np.int64)
             out = np.union1d(out, mine[np.isin(mine, c)])
