@@ -14,6 +14,7 @@ import numpy as np
 
 MIN_MS = 60_000
 MS_PER_H = 3_600_000.0
+MIN_JUDGED_H = 1 / 60  # counter deltas are judged over at least a minute
 # A rollover is believed only when the wrapped delta is small against the counter's range.
 _ROLLOVER_SHARE = 0.1
 
@@ -71,7 +72,10 @@ def interval_qty(
     hours = dt / MS_PER_H
     # Counters: delta, with a wrap or a restart from zero when it goes down.
     d = v1 - v0
-    plaus = max_rate * hours * 1.2 + 1e-9
+    # The limit is on a rate sustained over a minute (guard.py learns it from whole minutes): an
+    # interval shorter than that is judged as a minute, so a coarse counter's single step in a
+    # short poll interval is not taken for a jump.
+    plaus = max_rate * np.maximum(hours, MIN_JUDGED_H) * 1.2 + 1e-9
     neg = d < 0
     wrapped = v1 + rollover - v0
     is_roll = neg & (rollover > 0) & (wrapped <= plaus) & (wrapped < rollover * _ROLLOVER_SHARE)
@@ -79,8 +83,10 @@ def interval_qty(
     # Down, then back to at least the reading before the drop: the low reading was a glitch,
     # not a reset. Count from the reading before it, less what the drop booked as a reset.
     glitch = (v0 < before) & (v1 >= before) & ~_wrap_shaped(before, v0, rollover)
-    d = np.where(is_roll, wrapped, np.where(is_reset, v1, np.where(glitch, v1 - before - v0, d)))
-    d = np.maximum(d, 0.0)
+    d = np.where(is_roll, wrapped, np.where(is_reset, v1, d))
+    # The glitch's correction may be negative (the drop booked more as a reset than the meter
+    # counted since the reading before it), never more than that booking.
+    d = np.where(glitch, np.maximum(v1 - before - v0, -np.maximum(v0, 0.0)), np.maximum(d, 0.0))
     jump = (d > plaus) & is_counter
     delta = d
     d = np.where(jump, 0.0, d)
