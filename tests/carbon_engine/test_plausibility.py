@@ -91,3 +91,13 @@ def test_a_held_reading_and_the_learned_limit_survive_a_restart(tmp_path: Path) 
     assert second.engine_status(0).readings_dropped == {("grid", "spike"): 1}
     quarter = next(r for r in second.results("plant1", "15m"))
     assert quarter.values["energy_kwh"] == pytest.approx(21)  # 100 -> 121, none of the forged reading
+
+
+def test_a_coarse_counter_polled_every_second_is_not_a_jump(tmp_path: Path) -> None:
+    # 120 kW on a register of whole kWh read every second: one step of 1 kWh in 1 s is
+    # 3600 kWh/h over that second, but 60 kWh/h over the minute the limit is on.
+    e = _engine(tmp_path, floor=1000)
+    values = [1000.0 + (s // 30) for s in range(301)]
+    feed(e, [*_lines(values, every_s=1), {"advance": "2024-03-01T02:20:00Z"}])
+    assert e.engine_status(0).readings_dropped == {}
+    assert _energy(e) == pytest.approx(10)
