@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.engine import Engine
 from carbon_engine.service import EngineService
 from iiot_core import runner
@@ -115,12 +114,6 @@ class EngineProcess:
     async def run(self) -> None:
         engine, args = self.engine, self.args
         log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, self.mqtt.host)
-        if unbounded := unbounded_meters(engine.plant):
-            log.warning(
-                "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
-                ",".join(unbounded),
-                args.plant,
-            )
         link = self.service.conn.health
         server = (
             _api_server(self.api, engine, self._reader(), link, args.plant) if self.api is not None else None

@@ -104,6 +104,17 @@ class EngineCfg(_Strict):
     # poll_interval_s of its meters, at least 30 s (carbon_engine/freshness.py).
     stale_after_s: float | None = Field(default=None, gt=0)
     windows: list[WindowName] = ["1m", "15m", "1h", "1d"]
+    # Plausibility guard of meters without max_rate (carbon_engine/guard.py): this many times
+    # the highest 1-minute rate of the last day, never below the meter's rated_kw, or for a
+    # meter without one, this floor (kW, or its energy equivalent for other carriers).
+    plausibility_factor: float = Field(default=10, gt=1)
+    plausibility_floor_kw: float = Field(default=1000, gt=0)
+    # The data-plausibility alert clears once a meter had no suspect reading for this long.
+    plausibility_clear_s: float = Field(default=900, gt=0)
+    # The data-coverage alert: a meter whose share of a window backed by good samples is below
+    # min_coverage (0 turns it off), judged on coverage_window (or the smallest window kept).
+    min_coverage: float = Field(default=0.9, ge=0, le=1)
+    coverage_window: WindowName = "15m"
 
 
 class MeterCfg(_Strict):
@@ -120,6 +131,9 @@ class MeterCfg(_Strict):
     parent: str | None = None  # the meter this one is a sub-meter of (or, for generation, sits behind)
     # Plausible maximum: a counter's unit per hour; a power channel's power, in its unit.
     max_rate: float | None = Field(default=None, gt=0)
+    # Rated (nameplate) power in kW - for other carriers its energy equivalent, e.g. Nm3/h x NCV:
+    # the least the plausibility guard allows a meter without max_rate, instead of the floor.
+    rated_kw: float | None = Field(default=None, gt=0)
     rollover: float | None = Field(default=None, gt=0)  # counter wraps to 0 at this value (in unit)
     variant: str | None = None  # factor variant: fuel grade or hydrogen route
     enthalpy_kj_per_kg: float | None = Field(default=None, gt=0)  # steam only
@@ -143,6 +157,8 @@ class MeterCfg(_Strict):
             raise ValueError(f"role {self.role!r} needs carrier 'electricity'")
         if self.rollover is not None and self.method != "counter":
             raise ValueError("rollover applies to counters only")
+        if self.rated_kw is not None and self.role == "production":
+            raise ValueError("rated_kw applies to energy meters (a production counter takes max_rate)")
         return self
 
     @property

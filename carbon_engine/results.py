@@ -188,6 +188,7 @@ def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fr
         scope2_market_today_kg=s2m,
         units_today=units if units else None,
         factor_versions=r.factor_versions if r is not None else (),
+        coverage=v.get("coverage"),
         age_s=f.age_s,
         stale=f.stale,
         stale_after_s=f.stale_after_s,

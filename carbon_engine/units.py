@@ -93,6 +93,8 @@ OUTPUT_UNITS: dict[str, str] = {
     "generation_kwh": "kWh",
     "export_kwh": "kWh",
     "estimated_share": "",
+    "coverage": "",  # share of the window backed by good samples (lowest of the node's meters)
+    "gaps": "",  # gaps (intervals longer than max_gap_s) ending in the window
     # site level only
     "grid_import_kwh": "kWh",
     "self_consumed_kwh": "kWh",

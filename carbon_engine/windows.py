@@ -21,8 +21,9 @@ SIZES_MS: dict[str, int] = {"1m": 60_000, "15m": 900_000, "1h": 3_600_000, "1d":
 
 @dataclass(slots=True)
 class Acc:
-    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg;
-    ``used``: each factor version and the channels valued with it (``carbon_engine.trace``)."""
+    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg,
+    time backed by good samples (ms) and gaps ending in it; ``used``: each factor version and
+    the channels valued with it (``carbon_engine.trace``)."""
 
     size: str
     start: int
@@ -31,6 +32,8 @@ class Acc:
     est: np.ndarray
     loc: np.ndarray
     rm: np.ndarray
+    cov: np.ndarray
+    gaps: np.ndarray
     used: trace.Used = field(default_factory=dict)
     revision: int = 0
     dirty: bool = True
@@ -40,7 +43,8 @@ class Acc:
 
     @staticmethod
     def new(size: str, start: int, end: int, n: int) -> Acc:
-        return Acc(size, start, end, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+        z = np.zeros
+        return Acc(size, start, end, z(n), z(n), z(n), z(n), z(n), z(n))
 
     def dump(self) -> dict[str, object]:
         return {
@@ -51,6 +55,8 @@ class Acc:
             "est": self.est.tolist(),
             "loc": self.loc.tolist(),
             "rm": self.rm.tolist(),
+            "cov": self.cov.tolist(),
+            "gaps": self.gaps.tolist(),
             "used": trace.dump(self.used),
             "revision": self.revision,
             "dirty": self.dirty,
@@ -60,6 +66,8 @@ class Acc:
     @staticmethod
     def load(d: dict[str, object]) -> Acc:
         def arr(k: str) -> np.ndarray:
+            if k not in d:  # snapshots of older versions: nothing covered, no gaps
+                return np.zeros(len(d["qty"]))  # type: ignore[arg-type]
             return np.array(d[k], dtype=np.float64)
 
         qty = arr("qty")
@@ -71,6 +79,8 @@ class Acc:
             arr("est"),
             arr("loc"),
             arr("rm"),
+            arr("cov"),
+            arr("gaps"),
             trace.load(d.get("used"), len(qty)),
             int(str(d["revision"])),
             bool(d["dirty"]),
@@ -146,6 +156,8 @@ class WindowStore:
         est: np.ndarray,
         loc: np.ndarray,
         rm: np.ndarray,
+        cov: np.ndarray,
+        gaps: np.ndarray,
         used: trace.Used,
     ) -> None:
         """Add one minute's per-channel sums to the window of every size that is still open."""
@@ -161,6 +173,8 @@ class WindowStore:
             acc.est += est
             acc.loc += loc
             acc.rm += rm
+            acc.cov += cov
+            acc.gaps += gaps
             trace.merge(acc.used, used)
             acc.dirty = True
 

@@ -77,6 +77,14 @@ class AgentStatus(Collector):
         ):
             msgs.add_metric([outcome], n)
         yield msgs
+        left = CounterMetricFamily(
+            "zcf_edge_points_left_out",
+            "points read but not published (no numeric value, non-finite)",
+            labels=["device", "cause"],
+        )
+        for (device, cause), n in sorted(a.left_out.items()):
+            left.add_metric([device, cause], n)
+        yield left
         yield GaugeMetricFamily(
             "zcf_edge_outbox_messages", "messages in the on-disk outbox", value=a.forwarder.buffered
         )

@@ -64,6 +64,11 @@ class LiveOut(_Out):
     )
     units_today: float | None
     factor_versions: list[str]
+    coverage: float | None = Field(
+        default=None,
+        description="share of the last minute backed by good samples, the lowest of the node's meters"
+        " (0..1); null before any of them reported",
+    )
     age_s: float | None = Field(description="engine clock minus ts, s; null before the first sample")
     stale: bool = Field(description="age_s over stale_after_s, or no sample yet")
     stale_after_s: float = Field(description="the node's stale limit, s")
