@@ -79,7 +79,7 @@ def _as_of(period: Period, as_of_ms: int | None) -> int:
     return period.until(now)
 
 
-def _page_ms(plant: PlantCfg) -> int:
+def page_ms(plant: PlantCfg) -> int:
     """A page holding about _PAGE_SAMPLES samples at the meters' poll rates (1 s when unset)."""
     per_s = sum(1.0 / (m.poll_interval_s or 1.0) for m in plant.meters)
     ms = int(_PAGE_SAMPLES / max(per_s, 1e-9) * 1000) // 60_000 * 60_000
@@ -133,7 +133,7 @@ async def ledger_from_store(
             if r.size == HOUR and period.start_ms <= r.start < until:
                 kept[(r.node, r.start)] = r
 
-    async for page in reader.raw(sel, period.start_ms - lead, until + lead, _page_ms(plant)):
+    async for page in reader.raw(sel, period.start_ms - lead, until + lead, page_ms(plant)):
         if on_page is not None:
             on_page(page)
         samples += len(page)
