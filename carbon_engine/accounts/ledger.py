@@ -12,7 +12,8 @@ counter its baseline (the last reading before the period) and every power channe
 its first interval starts from; the lead-out closes the last interval, which the live engine
 splits over the period's end the same way. A counter silent for longer than the lead-in at the
 period start loses the part of its first (estimated) delta that falls in the period; the data
-quality section shows such a gap.
+quality section shows such a gap. The replay sees no late samples, so it also keeps what the live
+engine dropped after its allowed lateness (counted there as ``dropped``).
 """
 
 from __future__ import annotations
