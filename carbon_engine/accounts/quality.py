@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from carbon_engine.accounts.ledger import Ledger
+from carbon_engine.accounts.ledger import Ledger, ledger_from_store
 from carbon_engine.accounts.periods import Period
 from carbon_engine.config import PlantCfg
+from carbon_engine.factors import FactorLibrary
 from carbon_engine.freshness import MIN_STALE_S, POLLS_BEFORE_STALE
-from iiot_core.store.base import MEASUREMENT_TELEMETRY, RawPage, SeriesKey
+from iiot_core.store.base import MEASUREMENT_TELEMETRY, RawPage, SeriesKey, StoreReader
 
 MAX_GAPS = 1000
 
@@ -200,6 +201,15 @@ class QualityTracker:
         ]
         devices = [DeviceQuality(d, self.seen[d].gap_ms / 1000, self.offline_after[d]) for d in self.devices]
         return PeriodQuality(self.period.key, self.lo, self.hi, self.plant.engine.max_gap_s, meters, devices)
+
+
+async def ledger_with_quality(
+    plant: PlantCfg, library: FactorLibrary, reader: StoreReader, period: Period, as_of_ms: int
+) -> tuple[Ledger, PeriodQuality]:
+    """The period's ledger recomputed from the store and its data quality, in one read."""
+    tracker = QualityTracker(plant, period, as_of_ms)
+    ledger = await ledger_from_store(plant, library, reader, period, as_of_ms, on_page=tracker.observe)
+    return ledger, tracker.result(ledger)
 
 
 def _offline_after_s(plant: PlantCfg, device: str) -> float:

@@ -9,7 +9,7 @@ import pytest
 
 from carbon_engine.accounts.ledger import ledger_from_store
 from carbon_engine.accounts.periods import parse_period
-from carbon_engine.accounts.quality import QualityTracker
+from carbon_engine.accounts.quality import QualityTracker, ledger_with_quality
 from carbon_engine.config import load_plant
 from carbon_engine.factors import load_library
 from iiot_core.model import SCHEMA_VERSION, Point, Quality, Telemetry
@@ -44,8 +44,7 @@ async def test_coverage_gaps_estimated_share_and_offline_time(tmp_path: Path) ->
         as_of = ms(expected["as_of"])
         tracker = QualityTracker(plant, period, as_of)
         ledger = await ledger_from_store(plant, lib, reader, period, as_of, on_page=tracker.observe)
-        early = QualityTracker(plant, period, ms("2026-11-30T17:32:00Z"))
-        await ledger_from_store(plant, lib, reader, period, early.hi, on_page=early.observe)
+        _, early = await ledger_with_quality(plant, lib, reader, period, ms("2026-11-30T17:32:00Z"))
     finally:
         await writer.close()
         await reader.close()
@@ -64,5 +63,5 @@ async def test_coverage_gaps_estimated_share_and_offline_time(tmp_path: Path) ->
     assert {d.device: d.offline_s for d in q.devices} == expected["devices"]
     assert {d.offline_after_s for d in q.devices} == {180.0}
     # As of 01:32 the line meter's last sample (01:30) is 120 s old: still covered, no gap.
-    line = next(m for m in early.result().meters if m.meter == "line")
+    line = next(m for m in early.meters if m.meter == "line")
     assert (line.good_share, line.gaps) == (1.0, [])
