@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon_engine.config import ContractCfg
+from carbon_engine.line_states import LineStates
 from carbon_engine.topology import CONSUMING, FUELS, Topology
 from carbon_engine.units import CARRIER_POINTS, OUTPUT_UNITS
 from carbon_engine.windows import Acc
@@ -77,6 +78,14 @@ class Accountant:
         self.carrier_masks = [cons & topo.carrier_mask(c) for c in topo.carriers]
         self.points = list(OUTPUT_UNITS) + [CARRIER_POINTS[c] for c in topo.carriers]
         self.col = {p: i for i, p in enumerate(self.points)}
+        self.states: LineStates | None = None
+
+    def add_states(self, states: LineStates) -> None:
+        """Report energy and emissions per line state too (lines with a state point)."""
+        if states.slots:
+            self.states = states
+            self.points += states.points
+            self.col = {p: i for i, p in enumerate(self.points)}
 
     def _self_consumption(self, q: np.ndarray, loc: np.ndarray) -> None:
         """Fill the virtual self-consumption channels: generation not exported, behind each meter."""
@@ -137,6 +146,8 @@ class Accountant:
         out[0, c["grid_import_kwh"]] = g
         out[0, c["self_consumed_kwh"]] = s
         out[0, c["covered_kwh"]] = covered
+        if self.states is not None and acc.st.shape[0] == self.states.slots:
+            self.states.outputs(out, c, acc.st, l_e, m_e)
         return out
 
     def _ratios(self, out: np.ndarray, energy: np.ndarray, units: np.ndarray) -> None:

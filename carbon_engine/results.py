@@ -21,7 +21,7 @@ import numpy as np
 from carbon_engine.freshness import Fresh
 from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
-from carbon_engine.units import POINT_UNITS, factor_point
+from carbon_engine.units import factor_point, unit_of
 from carbon_engine.view import LiveValues
 from iiot_core import topics
 from iiot_core.codec import encode
@@ -91,10 +91,7 @@ def to_results(
 
 def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound:
     quality = Quality.ESTIMATED if r.estimated else Quality.GOOD
-    pts = [
-        Point(name=k, value=v, ts=r.start, unit=POINT_UNITS.get(k, ""), quality=quality)
-        for k, v in r.values.items()
-    ]
+    pts = [Point(name=k, value=v, ts=r.start, unit=unit_of(k), quality=quality) for k, v in r.values.items()]
     pts += [Point(name=factor_point(tag), value=1.0, ts=r.start) for tag in r.factor_versions]
     area, line, _ = node.topic
     msg = Telemetry(
