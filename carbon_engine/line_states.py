@@ -164,6 +164,16 @@ class LineStates:
             self.samples += len(ts)
         return seen
 
+    def current(self, at_ms: int) -> dict[int, str]:
+        """Node row -> the name of each line's state at ``at_ms``."""
+        out = {}
+        for tl, s in zip(self.timelines, self.specs, strict=True):
+            at, code = tl.changes(s.hold_ms)
+            k = int(np.searchsorted(at, at_ms, side="right")) - 1
+            c = float(code[k]) if k >= 0 else float("nan")
+            out[s.row] = s.names[s.codes.get(c, len(s.names) - 1)]
+        return out
+
     def prune(self, before_ms: int) -> None:
         for tl, s in zip(self.timelines, self.specs, strict=True):
             tl.prune(before_ms, s.hold_ms)

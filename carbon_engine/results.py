@@ -153,8 +153,12 @@ def result_series(site: str, nodes: list[NodeSpec], sizes: list[str]) -> dict[st
     return out
 
 
-def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fresh) -> LiveValues:
-    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as fresh as ``f``."""
+def live_values(
+    path: str, r: WindowResult | None, t: WindowResult | None, f: Fresh, state: str | None = None
+) -> LiveValues:
+    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as fresh as ``f``.
+
+    ``state`` is a line's state now, for lines with a state point."""
     v = r.values if r is not None else {}
     d = t.values if t is not None else {}
     units = d.get("units")
@@ -173,6 +177,9 @@ def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fr
         scope2_market_today_kg=d.get("scope2_market_kg", 0.0),
         units_today=units if units else None,
         factor_versions=r.factor_versions if r is not None else (),
+        state=state,
+        idle_today_kwh=d.get("idle_energy_kwh"),
+        idle_share_today=d.get("idle_share"),
         age_s=f.age_s,
         stale=f.stale,
         stale_after_s=f.stale_after_s,

@@ -45,6 +45,10 @@ class LiveValues:
     scope2_market_today_kg: float
     units_today: float | None
     factor_versions: tuple[str, ...] = ()
+    # Lines with a state point: the state now, and today's idle energy (idle or stopped).
+    state: str | None = None
+    idle_today_kwh: float | None = None
+    idle_share_today: float | None = None
     age_s: float | None = None  # engine clock minus ``ts``; None before the node's first sample
     stale: bool = False  # age over ``stale_after_s`` (or no sample yet)
     stale_after_s: float = 30.0

@@ -41,6 +41,15 @@ class LiveOut(_Out):
     scope2_market_today_kg: float
     units_today: float | None
     factor_versions: list[str]
+    state: str | None = Field(
+        default=None, description="a line with a state point: its state at ts ('unknown' if none holds)"
+    )
+    idle_today_kwh: float | None = Field(
+        default=None, description="a line with a state point: energy drawn idle or stopped today"
+    )
+    idle_share_today: float | None = Field(
+        default=None, description="idle_today_kwh over today's energy, 0..1"
+    )
     age_s: float | None = Field(description="engine clock minus ts, s; null before the first sample")
     stale: bool = Field(description="age_s over stale_after_s, or no sample yet")
     stale_after_s: float = Field(description="the node's stale limit, s")

@@ -21,6 +21,7 @@ const LABELS = {
     token_hint: "From the plant IT: zcf token create --role viewer (operator to acknowledge alerts). Kept for this tab only.",
     conn_delayed: "delayed", conn_stale: "stale", stale: "stale", as_of: "as of", as_of_col: "As of", no_data: "no data yet",
     ago_s: "{n} s ago", ago_min: "{n} min ago", ago_h: "{n} h ago",
+    idle_today: "Idle today kWh", st_running: "running", st_idle: "idle", st_stopped: "stopped", st_fault: "fault",
   },
   zh: {
     title: "零碳工厂", conn_wait: "连接中", conn_live: "实时", conn_lost: "重新连接中",
@@ -43,6 +44,7 @@ const LABELS = {
     token_hint: "向工厂 IT 索取：zcf token create --role viewer（确认告警需 operator）。仅在本标签页内保存。",
     conn_delayed: "延迟", conn_stale: "数据过期", stale: "已过期", as_of: "截至", as_of_col: "数据时间", no_data: "暂无数据",
     ago_s: "{n} 秒前", ago_min: "{n} 分钟前", ago_h: "{n} 小时前",
+    idle_today: "今日待机 kWh", st_running: "运行", st_idle: "待机", st_stopped: "停机", st_fault: "故障",
   },
 };
 

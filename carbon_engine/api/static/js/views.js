@@ -50,10 +50,23 @@ export function renderLines(rows, nodesByPath) {
         el("td", { class: "num" }, `${pct(v.renewable_share)} %`),
         el("td", { class: "num" }, num(v.energy_today_kwh, 1)),
         el("td", { class: "num" }, num(emitted, 1)),
+        idleCell(v),
         el("td", { class: "asof", "data-testid": "line-asof" }, ...asOfParts(v, el)),
       );
     }),
   );
+}
+
+// A line with a state point: today's idle energy (idle or stopped), its share, the state now.
+function idleCell(v) {
+  const cell = el("td", { class: "num", "data-testid": "line-idle" });
+  if (v.idle_today_kwh === null || v.idle_today_kwh === undefined) return cell;
+  cell.append(`${num(v.idle_today_kwh, 1)} (${pct(v.idle_share_today)} %)`);
+  if (v.state) {
+    const name = t(`st_${v.state}`).startsWith("st_") ? v.state : t(`st_${v.state}`);
+    cell.append(" ", el("span", { class: `line-state st-${v.state}`, "data-testid": "line-state" }, name));
+  }
+  return cell;
 }
 
 export function renderAlerts(alerts, nodesByPath, onAck) {
