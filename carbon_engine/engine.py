@@ -293,6 +293,7 @@ class Engine:
                 unrouted=self.stats["unrouted"],
                 bad_quality=self.stats["bad_quality"],
                 other_site=self.stats["other_site"],
+                line_state=self.stats["line_state"],
                 results_published=self.pub.published,
                 results_unchanged=self.pub.suppressed,
                 watermark_lag_s=max(0.0, (now_ms - wm) / 1000) if wm >= 0 else 0.0,

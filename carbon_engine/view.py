@@ -121,6 +121,7 @@ class EngineStatus:
     readings_dropped: dict[tuple[str, str], int] = field(default_factory=dict)
     gaps: dict[str, int] = field(default_factory=dict)
     gap_seconds: dict[str, float] = field(default_factory=dict)
+    line_state: int = 0  # points of lines' state points (any quality), apart from the meters'
 
 
 class EngineView(Protocol):
