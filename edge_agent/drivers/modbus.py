@@ -146,6 +146,10 @@ class ModbusDriver:
         else:
             self._once.cleared("refused", "device %s: all requests answered again", self.dev.name)
 
+    @property
+    def unrecognised_states(self) -> int:
+        return sum(c.states.unrecognised for c in self._points.values() if c.states is not None)
+
     async def close(self) -> None:
         if self._bus is not None:
             release_bus(self._ctx.buses, self._bus)

@@ -277,6 +277,10 @@ class OpcuaDriver:
             out.append(Point(p.name, value, latest.src_ts, p.unit, quality))
         return out
 
+    @property
+    def unrecognised_states(self) -> int:
+        return sum(s.unrecognised for s in self.states.values())
+
     # -- connection loss -------------------------------------------------------------------
 
     def lost(self, why: str) -> None:

@@ -13,6 +13,7 @@ from edge_agent.config_devices import OpcuaDevice
 from edge_agent.drivers.base import DriverContext
 from edge_agent.drivers.opcua import OpcuaDriver
 from edge_agent.states import UNKNOWN, StateMap
+from edge_agent.status import AgentStatus
 from iiot_core.model import Quality
 from simulators.plant import PlantSpec, run_plant
 from tests.support.edge import Collector, config_for, running
@@ -55,7 +56,7 @@ async def test_string_state_from_a_real_plc(broker: Mosquitto, collector: Collec
             assert CODES[text] == plant.truth("line1-plc", "state_text")  # the scenario decides
             cfg = config_for(plant, broker.url, tmp_path, only=only)
             collector.telemetry.clear()
-            async with running(cfg):
+            async with running(cfg) as agent:
                 await collector.wait_for(lambda: len(collector.telemetry["line1-plc"]) >= 2, 15)
                 last = {p.name: p for p in collector.telemetry["line1-plc"][-1].points}
                 assert last["line_state"].value == CODES[text]
@@ -70,6 +71,10 @@ async def test_string_state_from_a_real_plc(broker: Mosquitto, collector: Collec
                 pts = {p.name: p for p in collector.telemetry["line1-plc"][-1].points}
                 assert pts["line_state"].value == UNKNOWN
                 assert pts["production_count"].quality is Quality.GOOD  # the rest flows on
+                await collector.wait_for(lambda: agent.health["line1-plc"].unrecognised_states > 0, 5)
+                metrics = AgentStatus(agent).render().decode()
+                n = agent.health["line1-plc"].unrecognised_states
+                assert f'zcf_edge_unrecognised_states_total{{device="line1-plc"}} {n:.1f}' in metrics
 
 
 async def test_enumeration_node_is_translated_by_its_names(tmp_path: Path) -> None:
