@@ -5,7 +5,9 @@ its sample until the next one, at most ``hold_s``; before the first sample and a
 the state is ``unknown``. Every energy interval of the line's meters (the ones its roll-up
 counts) is cut at the state changes inside it and shared by time, so per-state energy adds
 up to the line's energy exactly. The split uses the states known when the interval is booked:
-a state sample that arrives after the energy of its time was booked does not move that energy.
+a state sample that arrives after the energy of its time was booked does not move that energy
+(and should a late meter sample then split that interval, its undo is shared by the newer
+states, which moves energy between states; the line total stays exact).
 Per window and state slot four sums are kept (``COLS``); emissions follow the line's own:
 Scope 1 and purchased heat as booked, electricity at the window's site factors.
 """

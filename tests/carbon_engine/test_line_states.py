@@ -165,3 +165,22 @@ def test_a_meter_point_cannot_be_a_state_point(tmp_path: Path) -> None:
     assert check(path) == [
         f"{path}: areas[0].lines[0].state: main-meter/import_energy is the point of meter 'grid'"
     ]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_states_add_up_to_the_line_with_late_and_replayed_samples(tmp_path: Path, seed: int) -> None:
+    rnd = random.Random(seed)
+    events = [("power", t, rnd.uniform(0, 300)) for t in range(0, 1800, 15)]
+    events += [("state", rnd.randint(0, 1800), rnd.choice([0, 1, 3, 9])) for _ in range(40)]
+    events.sort(key=lambda e: e[1])
+    for _ in range(30):  # late arrivals: a sample moved back in arrival order, some sent twice
+        i, j = sorted(rnd.sample(range(len(events)), 2))
+        events.insert(i, events[j] if rnd.random() < 0.5 else events.pop(j))
+    e = _engine(tmp_path)
+    for kind, t, v in events:
+        (_power if kind == "power" else _state)(e, t, v)
+    v = _hour(e)
+    parts = sum(v[f"state_{n}_kwh"] for n in ("idle", "running", "stopped", "unknown"))
+    assert v["energy_kwh"] > 0
+    assert parts == pytest.approx(v["energy_kwh"], rel=1e-9)
+    assert v["idle_energy_kwh"] == pytest.approx(v["state_idle_kwh"] + v["state_stopped_kwh"], rel=1e-12)
