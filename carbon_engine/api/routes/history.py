@@ -60,6 +60,8 @@ _TABLE: tuple[tuple[str, str, Agg], ...] = (
     ("scope2_market_kg", "kgCO2", "sum"),
     ("upstream_kg", "kgCO2e", "sum"),
     ("units", "units", "sum"),
+    ("idle_energy_kwh", "kWh", "sum"),  # lines with a state point
+    ("idle_kg", "kgCO2", "sum"),
 )
 METRICS: dict[str, MetricSpec] = {name: MetricSpec(name, unit, agg) for name, unit, agg in _TABLE}
 MetricName = Enum("MetricName", {name: name for name in METRICS}, type=str)  # type: ignore[misc]
