@@ -18,11 +18,14 @@ log = logging.getLogger(__name__)
 
 UNKNOWN = -1.0  # the value of an unrecognised state (published with quality bad)
 _MAX_LOGGED = 100  # distinct unrecognised values logged per point; more are only counted
+_MAX_TEXT = 64  # characters of an unrecognised value carried with it
 
 
 @dataclass(frozen=True, slots=True)
 class Recognised:
-    """The code a raw value maps to (``UNKNOWN`` when it maps to none) and the state's name."""
+    """The code a raw value maps to (``UNKNOWN`` when it maps to none) and the state's name.
+
+    An unrecognised value's ``name`` is what the device showed (cut to 64 characters)."""
 
     code: float
     name: str = ""
@@ -95,7 +98,8 @@ class StateMap:
                 why,
                 UNKNOWN,
             )
-        return Recognised(UNKNOWN)
+        text = getattr(raw, "Text", raw)
+        return Recognised(UNKNOWN, ("" if text is None else str(text))[:_MAX_TEXT])
 
 
 def check_states(states: dict[str, int] | None) -> dict[str, int] | None:

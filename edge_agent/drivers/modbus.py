@@ -130,7 +130,8 @@ class ModbusDriver:
             self._once.cleared(f"nan:{key}", "finite again device=%s point=%s", self.dev.name, key)
             if c.states is not None:
                 got = c.states.recognise(value)
-                out.append(Point(key, got.code, ts, c.unit, Quality.GOOD if got.known else Quality.BAD))
+                quality = Quality.GOOD if got.known else Quality.BAD
+                out.append(Point(key, got.code, ts, c.unit, quality, got.name))
                 continue
             out.append(Point(key, value, ts, c.unit))
 

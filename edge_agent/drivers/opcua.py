@@ -50,6 +50,7 @@ class Latest:
     src_ts: int
     changed_at: float  # monotonic seconds
     code: bool = False  # a state's code: published as it is, without scale and offset
+    state: str = ""  # the state's name (a state point)
 
 
 def quality_of(status: ua.StatusCode | None) -> Quality:
@@ -234,14 +235,16 @@ class OpcuaDriver:
         raw = getattr(dv.Value, "Value", None)
         state = self.states.get(key)
         is_code = state is not None and (state.active or isinstance(getattr(raw, "Text", raw), str))
+        name = ""
         if state is not None and is_code and raw is not None:
             got = state.recognise(raw)
-            value, quality = got.code, (quality if got.known else Quality.BAD)
+            value, quality, name = got.code, (quality if got.known else Quality.BAD), got.name
         elif value is None and quality is not Quality.GOOD:
             # A Bad (or Uncertain) status without a number: the point is still published, bad,
             # holding the node's last number; a 0 would look like a counter reset.
             value, quality = (prev.value if prev is not None else None), Quality.BAD
-        latest = Latest(value, quality, _ms(dv), time.monotonic(), is_code)
+            name = prev.state if prev is not None else ""
+        latest = Latest(value, quality, _ms(dv), time.monotonic(), is_code, name)
         if (
             not changed
             and prev is not None
@@ -274,7 +277,7 @@ class OpcuaDriver:
             if quality is Quality.GOOD and self._is_stale(key, now):
                 quality = Quality.STALE
             value = latest.value if latest.code else latest.value * p.scale + p.offset
-            out.append(Point(p.name, value, latest.src_ts, p.unit, quality))
+            out.append(Point(p.name, value, latest.src_ts, p.unit, quality, latest.state))
         return out
 
     @property

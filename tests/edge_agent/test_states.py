@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import msgspec
 import pytest
 from asyncua import Server, ua
 from asyncua.common.structures104 import new_enum
@@ -14,7 +15,8 @@ from edge_agent.drivers.base import DriverContext
 from edge_agent.drivers.opcua import OpcuaDriver
 from edge_agent.states import UNKNOWN, StateMap
 from edge_agent.status import AgentStatus
-from iiot_core.model import Quality
+from iiot_core import codec
+from iiot_core.model import Point, Quality, Telemetry
 from simulators.plant import PlantSpec, run_plant
 from tests.support.edge import Collector, config_for, running
 from tests.support.servers import Mosquitto, free_port
@@ -40,6 +42,7 @@ def test_unknown_states_are_counted_and_logged_once_per_cause(caplog: pytest.Log
     with caplog.at_level(logging.WARNING, logger="edge_agent.states"):
         got = [sm.recognise(v) for v in ("maintenance", "maintenance", 7, 1.5, None, "maintenance")]
     assert [g.code for g in got] == [UNKNOWN] * 6 and not any(g.known for g in got)
+    assert [g.name for g in got] == ["maintenance", "maintenance", "7", "1.5", "", "maintenance"]
     assert sm.unrecognised == 6
     lines = [r.getMessage() for r in caplog.records]
     assert len(lines) == 4, lines  # 'maintenance', 7, 1.5 and None: once each
@@ -61,6 +64,7 @@ async def test_string_state_from_a_real_plc(broker: Mosquitto, collector: Collec
                 last = {p.name: p for p in collector.telemetry["line1-plc"][-1].points}
                 assert last["line_state"].value == CODES[text]
                 assert last["line_state"].quality is Quality.GOOD
+                assert last["line_state"].state == text  # the name travels beside its code
                 plant.set_opcua_text("line1-plc", "state_text", "maintenance")
 
                 def unknown() -> bool:
@@ -70,6 +74,7 @@ async def test_string_state_from_a_real_plc(broker: Mosquitto, collector: Collec
                 await collector.wait_for(unknown, 10)
                 pts = {p.name: p for p in collector.telemetry["line1-plc"][-1].points}
                 assert pts["line_state"].value == UNKNOWN
+                assert pts["line_state"].state == "maintenance"
                 assert pts["production_count"].quality is Quality.GOOD  # the rest flows on
                 await collector.wait_for(lambda: agent.health["line1-plc"].unrecognised_states > 0, 5)
                 metrics = AgentStatus(agent).render().decode()
@@ -108,3 +113,20 @@ async def test_enumeration_node_is_translated_by_its_names(tmp_path: Path) -> No
             assert next(iter(drv.states.values())).unrecognised == 1
         finally:
             await drv.close()
+
+
+def test_the_state_name_is_optional_on_the_wire() -> None:
+    """Omitted when empty (a message without states is byte for byte as before); older decoders skip it."""
+    with_state = Telemetry(1, "s", "a", "l", "plc", 1, 5, [Point("line_state", 3.0, 5, state="stopped")])
+    payload = codec.encode(with_state)
+    assert b'"state":"stopped"' in payload
+    assert codec.decode_telemetry(payload, now_ms=5) == with_state
+    assert b'"state"' not in codec.encode(Point("line_state", 3.0, 5))
+
+    class OldPoint(msgspec.Struct):
+        name: str
+        value: float
+        ts: int
+
+    old = msgspec.json.decode(codec.encode(Point("line_state", 3.0, 5, state="stopped")), type=OldPoint)
+    assert (old.name, old.value) == ("line_state", 3.0)
