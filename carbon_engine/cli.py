@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="DEMO ONLY: let anyone read the API without a token (writes still need one) "
         "(env ZCF_API_OPEN_READ_ONLY=1)",
     )
+    p.add_argument(
+        "--api-docs",
+        action="store_true",
+        default=None,
+        help="serve /docs, the API's Swagger UI from local files (env ZCF_API_DOCS=1; default off)",
+    )
     p.add_argument("--store", metavar="URL", help="store URL for API history (env ZCF_STORE_URL)")
     p.add_argument(
         "--client-id",
@@ -115,7 +121,7 @@ class EngineProcess:
                 ",".join(unbounded),
                 args.plant,
             )
-        server = _api_server(self.api, engine, self._reader()) if self.api is not None else None
+        server = _api_server(self.api, engine, self._reader(), args.plant) if self.api is not None else None
         api_task = asyncio.create_task(server.serve()) if server is not None else None
         try:
             await self.service.run()
@@ -145,21 +151,28 @@ def _api_settings(args: argparse.Namespace) -> Any:
     except ImportError as exc:
         log.warning("operator API not available (%s); running without HTTP", exc)
         return None
-    flags = {"host": "--http-host", "port": "--http-port", "tokens_file": "--tokens-file"}
-    given = {"tokens_file": args.tokens_file, "open_read_only": args.open_read_only}
+    flags = {
+        "host": "--http-host",
+        "port": "--http-port",
+        "tokens_file": "--tokens-file",
+        "docs": "--api-docs",
+    }
+    given = {"tokens_file": args.tokens_file, "open_read_only": args.open_read_only, "docs": args.api_docs}
     settings = from_env(api.ApiSettings, flags, host=args.http_host, port=args.http_port, **given)
     if settings.tokens_file is None:
         settings = settings.model_copy(update={"tokens_file": args.data_dir / TOKENS_FILE})
     return settings
 
 
-def _api_server(settings: Any, engine: Engine, reader: Any) -> Any:
+def _api_server(settings: Any, engine: Engine, reader: Any, plant_path: Path) -> Any:
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
+    from carbon_engine.accounts.offsets import ledger_for
     from carbon_engine.api import create_app
 
-    app = create_app(settings, engine, reader)
+    ledger = ledger_for(engine.plant.accounts.offsets, plant_path)
+    app = create_app(settings, engine, reader, offsets_ledger=ledger)
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(
         app,

@@ -9,12 +9,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 import iiot_core
-from carbon_engine.api import dashboard, errors
+from carbon_engine.accounts.offsets import OffsetLedger
+from carbon_engine.api import dashboard, docs, errors
 from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
 from carbon_engine.api.metrics import ApiMetrics, EngineCollector, RequestCounter
-from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, stream, tree
+from carbon_engine.api.routes import admin, alerts, catalog, history, live, offsets, ops, stream, tree
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
 from iiot_core.store.base import StoreReader
@@ -28,17 +29,26 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | None = None) -> FastAPI:
-    """The FastAPI app over an engine view and an optional store reader (history needs it)."""
+def create_app(
+    settings: ApiSettings,
+    view: EngineView,
+    reader: StoreReader | None = None,
+    *,
+    offsets_ledger: OffsetLedger | None = None,
+) -> FastAPI:
+    """The FastAPI app over an engine view, an optional store reader (history needs it) and
+    the plant's offsets ledger (``/api/v1/offsets``)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
-    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth)
+    ctx = AppContext(
+        settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth, offsets=offsets_ledger
+    )
     ctx.metrics.registry.register(EngineCollector(view))
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         log.info("operator API ready history=%s", "on" if reader is not None else "off")
         _log_access_mode(settings, auth)
-        missing = dashboard.missing_assets()
+        missing = dashboard.missing_assets() + (docs.missing_docs_assets() if settings.docs else [])
         if missing:
             log.warning("dashboard assets missing files=%s run=%r", missing, dashboard.BUILD_HINT)
         yield
@@ -49,17 +59,19 @@ def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | No
         version=iiot_core.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the
-        # Content-Security-Policy forbids; /openapi.json stays for any OpenAPI viewer.
+        # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the
+        # Content-Security-Policy forbids (and a plant network may not reach): docs.py serves
+        # /docs from the app's files instead, when enabled.
         docs_url=None,
         redoc_url=None,
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (tree, live, history, alerts, catalog, stream, admin):
+    for module in (tree, live, history, alerts, catalog, stream, admin, offsets):
         app.include_router(module.router)
     app.include_router(ops.router)
     dashboard.mount(app)
+    docs.mount(app, settings.docs)
     app.add_middleware(RequestCounter, metrics=ctx.metrics)
     app.add_middleware(Guard, max_body=settings.max_body_bytes)
     return app
