@@ -27,7 +27,7 @@ from carbon_engine.accounting import CONTRACT_KINDS
 from carbon_engine.freshness import Fresh
 from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
-from carbon_engine.units import CARRIER_POINTS, POINT_UNITS, factor_point, unit_of
+from carbon_engine.units import CARRIER_POINTS, factor_point, unit_of
 from carbon_engine.view import LiveValues
 from iiot_core import topics
 from iiot_core.codec import encode

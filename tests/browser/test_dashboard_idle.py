@@ -19,7 +19,7 @@ from tests.support.engine_setup import feed_plant, live_feeder
 from tests.support.live_server import Feeder, LiveServer, live_server
 
 TIMEOUT_MS = 10_000
-CELL = re.compile(r"^([\d,]+\.\d) \((\d+) %\) (\w+)$")
+CELL = re.compile(r"^([\d,]+\.\d) \((\d+) %\)$")
 
 
 @pytest.fixture
@@ -36,7 +36,8 @@ def server(tmp_path: Path, dashboard_assets: None) -> Iterator[LiveServer]:
 def test_lines_table_shows_idle_energy_and_state(server: LiveServer, page: Page) -> None:
     page.add_init_script(f"sessionStorage.setItem('zcf.token', {token(Role.viewer)!r})")
     page.goto(f"{server.url}/dashboard/", timeout=TIMEOUT_MS)
-    cell = page.locator("[data-testid=line-row][data-path='plant1/assembly/line1'] [data-testid=line-idle]")
+    row = page.locator("[data-testid=line-row][data-path='plant1/assembly/line1']")
+    cell = row.locator("td[data-col=idle]")
     expect(cell).to_have_text(CELL, timeout=TIMEOUT_MS)
     live = httpx.get(f"{server.url}/api/v1/live", headers=auth()).json()
     line = next(v for v in live if v["path"] == "plant1/assembly/line1")
@@ -46,7 +47,8 @@ def test_lines_table_shows_idle_energy_and_state(server: LiveServer, page: Page)
     assert float(m.group(1).replace(",", "")) == pytest.approx(line["idle_today_kwh"], abs=1.0)
     assert 0 <= line["idle_share_today"] <= 1
     assert abs(int(m.group(2)) - 100 * line["idle_share_today"]) <= 1
-    assert m.group(3) in ("running", "idle", "fault", "stopped")
-    # Nodes without a state point (areas, the site) leave the cell empty.
-    others = page.locator("[data-testid=line-row]:not([data-path*='/line']) [data-testid=line-idle]")
-    assert others.count() > 0 and set(others.all_inner_texts()) == {""}
+    # The state now, beside the line's name.
+    expect(row.get_by_test_id("line-state")).to_have_text(re.compile("^(running|idle|fault|stopped)$"))
+    # Workshops have no state point: their table has no idle column.
+    assert page.locator("[data-testid=area-row] td[data-col=idle]").count() == 0
+    assert page.locator("[data-testid=area-row]").count() > 0
