@@ -14,6 +14,7 @@ Scope 1 and purchased heat as booked, electricity at the window's site factors.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,7 +27,10 @@ from carbon_engine.routing import USABLE
 from carbon_engine.units import state_point
 from iiot_core.model import Telemetry
 
+log = logging.getLogger(__name__)
+
 UNKNOWN = "unknown"
+_MAX_LOGGED = 100  # distinct unnamed codes logged; more are only counted
 COLS = 4  # energy kWh, electricity kWh, Scope 1 kg, purchased heat kg
 IDLE_POINTS = ("idle_energy_kwh", "idle_share", "idle_kg", "idle_location_kg")
 
@@ -134,6 +138,8 @@ class LineStates:
             self.line_of[(rollup[s.row] > 0) & (np.abs(weights).sum(axis=1) > 0)] = i
         self.weights = weights
         self.samples = 0
+        self.unnamed = 0  # usable state samples with a code their line does not name
+        self._logged: set[tuple[int, float]] = set()
         self.points = self._points()
 
     def _points(self) -> list[str]:
@@ -161,6 +167,8 @@ class LineStates:
                     ts, code = got.setdefault(i, ([], []))
                     ts.append(p.ts)
                     code.append(p.value)
+                    if p.value not in self.specs[i].codes:
+                        self._unnamed(i, p.value)
         for i, (ts, code) in got.items():
             self.timelines[i].add(np.array(ts, dtype=np.int64), np.array(code), self.specs[i].hold_ms)
             self.samples += len(ts)
@@ -175,6 +183,18 @@ class LineStates:
             c = float(code[k]) if k >= 0 else float("nan")
             out[s.row] = s.names[s.codes.get(c, len(s.names) - 1)]
         return out
+
+    def _unnamed(self, i: int, code: float) -> None:
+        self.unnamed += 1
+        if (i, code) not in self._logged and len(self._logged) < _MAX_LOGGED:
+            self._logged.add((i, code))
+            s = self.specs[i]
+            log.warning(
+                "state code no state names device=%s point=%s code=%s: its energy counts as unknown",
+                s.device,
+                s.point,
+                code,
+            )
 
     def prune(self, before_ms: int) -> None:
         for tl, s in zip(self.timelines, self.specs, strict=True):

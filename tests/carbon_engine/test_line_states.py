@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import random
 from pathlib import Path
 
@@ -96,13 +97,21 @@ def test_state_is_unknown_before_the_first_sample_and_after_the_hold(tmp_path: P
     assert v["idle_share"] == pytest.approx(0.2)
 
 
-def test_a_code_the_line_does_not_name_is_the_unknown_state(tmp_path: Path) -> None:
+def test_a_code_the_line_does_not_name_is_the_unknown_state(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     e = _engine(tmp_path)
-    _state(e, 0, 7)
+    with caplog.at_level(logging.WARNING, logger="carbon_engine.line_states"):
+        _state(e, 0, 7)
+        _state(e, 30, 7)
     _power(e, 0, 60.0)
     _power(e, 60, 60.0)
     v = _hour(e)
     assert v["state_unknown_kwh"] == pytest.approx(1.0) and v["idle_energy_kwh"] == 0
+    assert e.core.line_states.unnamed == 2
+    assert [r.getMessage() for r in caplog.records] == [
+        "state code no state names device=plc point=state code=7.0: its energy counts as unknown"
+    ]
 
 
 def test_states_add_up_to_the_line_and_survive_a_restart(tmp_path: Path) -> None:
