@@ -15,9 +15,9 @@ Scope 1 and purchased heat as booked, electricity at the window's site factors.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -27,12 +27,14 @@ from carbon_engine.routing import USABLE
 from carbon_engine.units import state_point
 from iiot_core.model import Telemetry
 
+if TYPE_CHECKING:
+    from carbon_engine.meters import Intervals
+
 log = logging.getLogger(__name__)
 
 UNKNOWN = "unknown"
 _MAX_LOGGED = 100  # distinct unnamed codes logged; more are only counted
 COLS = 4  # energy kWh, electricity kWh, Scope 1 kg, purchased heat kg
-IDLE_POINTS = ("idle_energy_kwh", "idle_share", "idle_kg", "idle_location_kg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,10 +246,10 @@ class LineStates:
 
     def window_sums(
         self,
-        iv: Any,
+        iv: Intervals,
         cutoff_ms: int,
         minutes: np.ndarray,
-        floc_of: Any,
+        floc_of: Callable[[np.ndarray, np.ndarray], np.ndarray],
     ) -> np.ndarray | None:
         """Per minute of ``minutes`` and state slot, the ``COLS`` sums of the intervals ``iv``.
 
