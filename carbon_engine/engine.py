@@ -268,9 +268,10 @@ class Engine:
         today = {r.node: r for r in self.core.today()}
         core = self.core  # rolling_minute flushed the buffer: meters.last_ts is current
         fresh = self.freshness.of_nodes(core.meters.last_ts, core.max_ts, core.now_ms)
+        states = core.line_states.current(core.max_ts)
         return [
-            live_values(n.path, rolling.get(n.path), today.get(n.path), f)
-            for n, f in zip(self.topo.nodes, fresh, strict=True)
+            live_values(n.path, rolling.get(n.path), today.get(n.path), f, states.get(i))
+            for i, (n, f) in enumerate(zip(self.topo.nodes, fresh, strict=True))
         ]
 
     def alerts(
