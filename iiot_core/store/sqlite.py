@@ -18,7 +18,6 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from itertools import chain
-from operator import itemgetter
 from typing import TypeVar
 
 from iiot_core.errors import StoreError
@@ -52,7 +51,6 @@ _ROWS_PER_INSERT = 200
 _INSERT = "INSERT OR REPLACE INTO samples (series_id, ts, value, quality, seq) VALUES "
 _GOOD = Quality.GOOD
 DeviceTuple = tuple[str, str, str, str, str]
-_KEY = itemgetter(0, 1)  # (series_id, ts)
 WAL_AUTOCHECKPOINT_PAGES = 10_000
 # Errors about the values themselves (an int beyond 64 bits, a constraint, a string too big):
 # the same rows fail again, so they are refused, not retried. Every other sqlite3 error
@@ -155,14 +153,15 @@ class SqliteWriter(SqliteBase):
         return sid
 
     def _values(self, conn: sqlite3.Connection, batch: Sequence[Record]) -> list[object]:
-        """Flat parameter list, five per sample row, in (series, ts) order.
+        """Flat parameter list, five per sample row, grouped by series in id order.
 
-        In key order the inserts walk the B-tree's pages in turn instead of jumping between
-        them (about 15% less CPU per row). The sort is stable: of two samples with the same
-        key in one batch the later one is inserted last and wins, as it did unsorted."""
+        Grouped, the inserts walk the (series, ts) B-tree's pages in turn instead of jumping
+        between them (about 15% less CPU per row). Each series' samples keep their arrival
+        order, so of two samples with the same key in one batch the later one still wins.
+        One flat list per series, not a tuple per row: a batch keeps no object per sample
+        alive for the garbage collector to walk."""
         ids = self._ids
-        rows: list[tuple[int, int, float, str | None, int]] = []
-        add = rows.append
+        groups: dict[int, list[object]] = {}
         for measurement, msg in batch:
             device = (measurement, msg.site, msg.area, msg.line, msg.device)
             fields = ids.get(device) or {}
@@ -172,9 +171,13 @@ class SqliteWriter(SqliteBase):
                 if sid is None:
                     sid = self._series_id(conn, device, p.name)
                     fields = ids[device]
-                add((sid, p.ts, p.value, None if p.quality is _GOOD else p.quality.value, seq))
-        rows.sort(key=_KEY)
-        return list(chain.from_iterable(rows))
+                row = (sid, p.ts, p.value, None if p.quality is _GOOD else p.quality.value, seq)
+                group = groups.get(sid)
+                if group is None:
+                    groups[sid] = list(row)
+                else:
+                    group.extend(row)
+        return list(chain.from_iterable(groups[sid] for sid in sorted(groups)))
 
     def _write(self, conn: sqlite3.Connection, batch: Sequence[Record]) -> int:
         try:
