@@ -127,6 +127,10 @@ class Pipeline:
             except WireError as err:
                 self._deadletter(batch, topic, payload, err)
                 n = 0
+            except Exception as exc:  # a bug in validation must not stop the run, nor lose it
+                log.exception("validating a message failed topic=%s", topic)
+                self._deadletter(batch, topic, payload, WireError("ingest_error", _describe(exc)))
+                n = 0
             else:
                 n = len(record[1].points)
                 batch.records.append(record)
