@@ -24,7 +24,8 @@ import paho.mqtt.client as paho
 
 from iiot_core.mqtt_cause import CauseClient
 
-# (topic, payload, mid, qos) of one received PUBLISH; mid is 0 for QoS 0.
+# (topic, payload, mid, qos) of one received PUBLISH; mid is 0 for QoS 0. The retain and
+# dup flags are not kept: a subscriber that needs them takes paho's ``MQTTMessage``.
 Inbound = tuple[str, bytes, int, int]
 RawHandler = Callable[[Inbound], None]
 
