@@ -2,8 +2,10 @@
 
 For every MQTT 5 message paho builds a ``Properties`` object (two dicts and two lists of
 some 30 entries, even when the packet has no property) and an ``MQTTMessage`` holding a
-``threading.Condition``; it then reads one packet per ``select``. That was about three
-quarters of paho's time per telemetry message, and most of ingest's network thread.
+``threading.Condition``; it then reads one packet per ``select``. Handling a 15-point
+telemetry PUBLISH took paho 16 µs of CPU (socket reads aside), this path 2 µs; with one
+``select`` per burst instead of per packet, ingest's network thread went from half of the
+process's time to a fifth (py-spy, GIL held, SQLite drain).
 ``LeanClient`` parses the common packet itself (QoS 0 or 1, no property, a UTF-8 topic)
 into an ``Inbound`` tuple, reads every packet the socket holds before it selects again,
 and acknowledges many messages with one write. Any other packet (properties such as a
