@@ -58,3 +58,5 @@ def _track(engine: Engine, msg: Telemetry, now_ms: int | None) -> None:
         info.last_arrival = now_ms
     if info.state == "unknown":
         info.state = "online"
+    elif info.state == "offline" and info.last_seen > info.offline_ts:
+        info.state = "online"  # telemetry newer than the offline status: evidence it is online
