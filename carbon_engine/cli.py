@@ -115,7 +115,7 @@ class EngineProcess:
                 ",".join(unbounded),
                 args.plant,
             )
-        server = _api_server(self.api, engine, self._reader()) if self.api is not None else None
+        server = _api_server(self.api, engine, self._reader(), args.plant) if self.api is not None else None
         api_task = asyncio.create_task(server.serve()) if server is not None else None
         try:
             await self.service.run()
@@ -153,13 +153,13 @@ def _api_settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _api_server(settings: Any, engine: Engine, reader: Any) -> Any:
+def _api_server(settings: Any, engine: Engine, reader: Any, plant_path: Path) -> Any:
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
     from carbon_engine.api import create_app
 
-    app = create_app(settings, engine, reader)
+    app = create_app(settings, engine, reader, plant_path=plant_path)
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(
         app,

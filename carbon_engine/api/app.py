@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -14,7 +15,7 @@ from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
 from carbon_engine.api.metrics import ApiMetrics, EngineCollector, RequestCounter
-from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, stream, tree
+from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, reports, stream, tree
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
 from iiot_core.store.base import StoreReader
@@ -28,10 +29,19 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | None = None) -> FastAPI:
-    """The FastAPI app over an engine view and an optional store reader (history needs it)."""
+def create_app(
+    settings: ApiSettings,
+    view: EngineView,
+    reader: StoreReader | None = None,
+    *,
+    plant_path: Path | None = None,
+) -> FastAPI:
+    """The FastAPI app over an engine view and an optional store reader (history needs it);
+    period reports need the reader and the plant file."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
-    ctx = AppContext(settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth)
+    ctx = AppContext(
+        settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth, plant_path=plant_path
+    )
     ctx.metrics.registry.register(EngineCollector(view))
 
     @asynccontextmanager
@@ -56,8 +66,9 @@ def create_app(settings: ApiSettings, view: EngineView, reader: StoreReader | No
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (tree, live, history, alerts, catalog, stream, admin):
+    for module in (tree, live, history, alerts, catalog, stream, admin, reports):
         app.include_router(module.router)
+    app.include_router(reports.assets)
     app.include_router(ops.router)
     dashboard.mount(app)
     app.add_middleware(RequestCounter, metrics=ctx.metrics)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -23,6 +24,7 @@ class AppContext:
     reader: StoreReader | None
     metrics: ApiMetrics
     auth: Authenticator
+    plant_path: Path | None = None  # the plant file, for period reports (/api/v1/reports)
 
 
 def _context(request: Request) -> AppContext:

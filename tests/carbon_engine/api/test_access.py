@@ -16,7 +16,7 @@ from carbon_engine.api.guard import CSP
 from carbon_engine.view import EngineView
 from iiot_core.store import StoreReader
 from tests.support.api_tokens import api_settings, auth, token
-from tests.support.engine_setup import FedPlant, feed_plant
+from tests.support.engine_setup import PLANT_FILE, FedPlant, feed_plant
 
 # (method, path template, role needed); None = open to anyone. The stream is covered over a
 # real server in test_stream.py (it never ends by itself), its refusals here.
@@ -32,6 +32,7 @@ ROUTES: list[tuple[str, str, Role | None]] = [
     ("GET", "/api/v1/stream", Role.viewer),
     ("POST", "/api/v1/alerts/{alert_id}/ack", Role.operator),
     ("GET", "/api/v1/config", Role.admin),
+    ("GET", "/api/v1/reports/{period}", Role.viewer),
 ]
 WRONG = "zcf_0badc0de_not-a-real-secret"
 CALLERS: list[tuple[str, dict[str, str]]] = [
@@ -62,7 +63,7 @@ async def plant(tmp_path: Path) -> FedPlant:
 
 
 def _app(view: EngineView, reader: StoreReader, **settings: object) -> FastAPI:
-    return create_app(api_settings(**settings), view, reader)
+    return create_app(api_settings(**settings), view, reader, plant_path=PLANT_FILE)
 
 
 @pytest.fixture
@@ -75,7 +76,7 @@ async def app_client(view: EngineView, reader: StoreReader) -> AsyncIterator[htt
 def _request(method: str, template: str, view: EngineView) -> tuple[str, str, dict[str, str]]:
     """A valid call of the route, so that an allowed caller gets a success."""
     alert_id = view.alerts()[0].id
-    path = template.replace("{alert_id}", alert_id)
+    path = template.replace("{alert_id}", alert_id).replace("{period}", "month")
     params = {"node": "plant1", "metric": "power_kw"} if path.endswith("/history") else {}
     return method, path, params
 
