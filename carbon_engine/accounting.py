@@ -21,7 +21,7 @@ from carbon_engine.units import CARRIER_POINTS, OUTPUT_UNITS
 from carbon_engine.windows import Acc
 
 MS_PER_H = 3_600_000.0
-SITE_ONLY = ("grid_import_kwh", "self_consumed_kwh", "covered_kwh")
+SITE_ONLY = ("grid_import_kwh", "self_consumed_kwh", "covered_kwh", "grid_residual_kg")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +98,8 @@ class Accountant:
         g, s = float(q[self.grid].sum()), float(q[self.selfc].sum())
         e_site = g + s
         covered = min(g, coverage_kwh(self.rates, start, end))
-        market = float(rm[self.grid].sum()) * (g - covered) / g if g > 0 else 0.0
+        residual = float(rm[self.grid].sum())
+        market = residual * (g - covered) / g if g > 0 else 0.0
         loc_elec = float(loc[self.grid].sum() + loc[self.selfc].sum())
         l_e = loc_elec / e_site if e_site > 0 else 0.0
         m_e = market / e_site if e_site > 0 else 0.0
@@ -137,6 +138,7 @@ class Accountant:
         out[0, c["grid_import_kwh"]] = g
         out[0, c["self_consumed_kwh"]] = s
         out[0, c["covered_kwh"]] = covered
+        out[0, c["grid_residual_kg"]] = residual
         return out
 
     def _ratios(self, out: np.ndarray, energy: np.ndarray, units: np.ndarray) -> None:

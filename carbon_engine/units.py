@@ -84,6 +84,9 @@ OUTPUT_UNITS: dict[str, str] = {
     "grid_import_kwh": "kWh",
     "self_consumed_kwh": "kWh",
     "covered_kwh": "kWh",
+    # grid import x residual-mix factor before any instrument: period market-based Scope 2
+    # re-matches instruments over a period's grid import (carbon_engine/accounts/)
+    "grid_residual_kg": "kgCO2",
 }
 
 CARRIER_POINTS: dict[str, str] = {

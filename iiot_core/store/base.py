@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from array import array
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -96,6 +97,36 @@ class History:
     buckets: list[Bucket]
 
 
+# A raw sample's quality as a small code (``RawPage.quality``): its index here; 0 = good.
+QUALITY_CODES: tuple[str, ...] = ("good", "bad", "stale", "estimated")
+_QUALITY_CODE = {q: i for i, q in enumerate(QUALITY_CODES)}
+RAW_PAGE_MS = 600_000
+
+
+def quality_code(stored: str | None) -> int:
+    """The code of a stored quality (``None`` or missing = good; an unknown one counts as bad)."""
+    return 0 if stored is None else _QUALITY_CODE.get(stored, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """Raw samples of one time slice, in time order: columns, ``series`` indexes ``keys``.
+
+    Compact typed arrays (no object per sample): ``numpy.frombuffer`` reads them without a copy.
+    """
+
+    start_ms: int
+    end_ms: int
+    keys: list[SeriesKey]
+    series: array[int]  # 'l'
+    ts: array[int]  # 'q', ms
+    value: array[float]  # 'd'
+    quality: array[int]  # 'B', codes of QUALITY_CODES
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
 def is_point_field(name: str) -> bool:
     """True for a field that holds a point value (not ``seq``, not a ``*_q`` quality)."""
     return name != SEQ_FIELD and not name.endswith(QUALITY_SUFFIX)
@@ -121,7 +152,7 @@ class StoreWriter(Protocol):
 
 
 class StoreReader(Protocol):
-    """Queries for the operator API: latest values and aggregated history."""
+    """Queries for the operator API (latest values, aggregated history) and raw samples for recomputation."""
 
     @property
     def description(self) -> str: ...
@@ -140,6 +171,15 @@ class StoreReader(Protocol):
 
     async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
         """Mean, min, max, last and count per ``interval_ms`` bucket over [start_ms, end_ms)."""
+        ...
+
+    def raw(
+        self, sel: Selector, start_ms: int, end_ms: int, page_ms: int = RAW_PAGE_MS
+    ) -> AsyncIterator[RawPage]:
+        """Every sample of the selected series in [start_ms, end_ms), with its quality.
+
+        Pages of ``page_ms`` (or less), each in time order, pages in order: a year is
+        streamed a slice at a time, never held at once."""
         ...
 
     async def close(self) -> None: ...

@@ -7,19 +7,24 @@ For ``influxdb-v2`` URLs the bucket is queried as the database with ``Authorizat
 from __future__ import annotations
 
 import json
+from array import array
+from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import urlencode
 
 from iiot_core.errors import StoreError
 from iiot_core.store.base import (
     QUALITY_SUFFIX,
+    RAW_PAGE_MS,
     TAGS,
     Bucket,
     History,
     LatestValue,
+    RawPage,
     Selector,
     SeriesKey,
     is_point_field,
+    quality_code,
 )
 from iiot_core.store.http import HttpConnection
 from iiot_core.store.influx_v1 import basic_auth, error_text, ident
@@ -137,8 +142,76 @@ class InfluxQLReader:
                     out.append(History(_key(sel.measurement, series.get("tags", {}), field), buckets))
         return out
 
+    async def raw(
+        self, sel: Selector, start_ms: int, end_ms: int, page_ms: int = RAW_PAGE_MS
+    ) -> AsyncIterator[RawPage]:
+        if page_ms <= 0:
+            raise ValueError("need page_ms > 0")
+        names = await self._fields_of(sel)
+        if not names:
+            return
+        # Tags selected as columns, no GROUP BY: InfluxDB merges the series in time order.
+        cols = [c for f in names for c in (ident(f), ident(f + QUALITY_SUFFIX))]
+        cols += [f"{ident(t)}::tag" for t in TAGS]
+        head = f"SELECT {', '.join(cols)} FROM {ident(sel.measurement)}"
+        keys: dict[SeriesKey, int] = {}
+        t = start_ms
+        while t < end_ms:
+            stop = min(end_ms, t + page_ms)
+            async for page in self._raw_slice(sel, head, names, t, stop, keys):
+                yield page
+            t = stop
+
+    async def _raw_slice(
+        self, sel: Selector, head: str, names: list[str], start: int, end: int, keys: dict[SeriesKey, int]
+    ) -> AsyncIterator[RawPage]:
+        """One slice; a slice the server cuts short (``max-row-limit``) is read as two halves."""
+        where = where_clause(sel, [f"time >= {start}ms", f"time < {end}ms"])
+        (res,) = await self.query([head + where])
+        series = res.get("series", [])
+        if any(s.get("partial") for s in series) or res.get("partial"):
+            if end - start <= 1:
+                raise StoreError(f"{self.description}: more rows in 1 ms than the server returns at once")
+            mid = start + (end - start) // 2
+            async for page in self._raw_slice(sel, head, names, start, mid, keys):
+                yield page
+            async for page in self._raw_slice(sel, head, names, mid, end, keys):
+                yield page
+            return
+        yield _raw_page(sel.measurement, names, series, start, end, keys)
+
     async def close(self) -> None:
         await self._http.close()
+
+
+def _raw_page(
+    measurement: str,
+    names: list[str],
+    series: list[dict[str, Any]],
+    start: int,
+    end: int,
+    keys: dict[SeriesKey, int],
+) -> RawPage:
+    """Rows (time, value, quality per field, then the tags) as columns, one sample per value."""
+    sid, ts, value, qual = array("l"), array("q"), array("d"), array("B")
+    n = len(names)
+    for s in series:
+        for row in s["values"]:
+            tags = row[1 + 2 * n :]
+            for i, field in enumerate(names):
+                v = row[1 + 2 * i]
+                if v is None:
+                    continue
+                site, area, line, device = (t or "" for t in tags)
+                key = SeriesKey(measurement, site, area, line, device, field)
+                idx = keys.get(key)
+                if idx is None:
+                    idx = keys[key] = len(keys)
+                sid.append(idx)
+                ts.append(int(row[0]))
+                value.append(float(v))
+                qual.append(quality_code(row[2 + 2 * i]))
+    return RawPage(start, end, list(keys), sid, ts, value, qual)
 
 
 def _key(measurement: str, tags: dict[str, str], field: str) -> SeriesKey:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import functools
 import sqlite3
+from array import array
+from collections.abc import AsyncIterator
 from typing import Any
 
-from iiot_core.store.base import Bucket, History, LatestValue, Selector, SeriesKey
+from iiot_core.store.base import (
+    RAW_PAGE_MS,
+    Bucket,
+    History,
+    LatestValue,
+    RawPage,
+    Selector,
+    SeriesKey,
+    quality_code,
+)
 from iiot_core.store.sqlite import SqliteBase
 from iiot_core.store.url import StoreUrl
 
@@ -30,6 +42,13 @@ JOIN samples v ON v.series_id = g.sid AND v.ts = g.last_ts
 JOIN series s ON s.id = g.sid
 ORDER BY s.site, s.area, s.line, s.device, s.field, g.b
 """
+
+_SERIES = "SELECT s.id, s.measurement, s.site, s.area, s.line, s.device, s.field FROM series s WHERE {where}"
+# The (series_id, ts) primary key serves one range per series; the slice is sorted by time.
+_RAW = (
+    "SELECT series_id, ts, value, quality FROM samples WHERE series_id IN ({ids}) "
+    "AND ts >= ? AND ts < ? ORDER BY ts, series_id"
+)
 
 
 def _where(sel: Selector) -> tuple[str, dict[str, Any]]:
@@ -86,3 +105,40 @@ class SqliteReader(SqliteBase):
                 out.append(History(key, []))
             out[-1].buckets.append(bucket)
         return out
+
+    async def raw(
+        self, sel: Selector, start_ms: int, end_ms: int, page_ms: int = RAW_PAGE_MS
+    ) -> AsyncIterator[RawPage]:
+        if page_ms <= 0:
+            raise ValueError("need page_ms > 0")
+        where, params = _where(sel)
+        rows = await self.run(lambda c: c.execute(_SERIES.format(where=where), params).fetchall())
+        if not rows:
+            return
+        keys = [SeriesKey(*r[1:]) for r in rows]
+        index = {int(r[0]): i for i, r in enumerate(rows)}
+        sql = _RAW.format(ids=",".join(str(i) for i in index))
+        t = start_ms
+        while t < end_ms:
+            stop = min(end_ms, t + page_ms)
+            yield await self.run(functools.partial(_page, sql=sql, start=t, end=stop, keys=keys, index=index))
+            t = stop
+
+
+def _page(
+    c: sqlite3.Connection, sql: str, start: int, end: int, keys: list[SeriesKey], index: dict[int, int]
+) -> RawPage:
+    """One slice as columns, built in the worker thread."""
+    rows = c.execute(sql, (start, end)).fetchall()
+    if not rows:
+        return RawPage(start, end, keys, array("l"), array("q"), array("d"), array("B"))
+    sid, ts, value, quality = zip(*rows, strict=True)
+    return RawPage(
+        start,
+        end,
+        keys,
+        array("l", map(index.__getitem__, sid)),
+        array("q", ts),
+        array("d", value),
+        array("B", map(quality_code, quality)),
+    )

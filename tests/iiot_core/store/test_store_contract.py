@@ -9,6 +9,7 @@ import pytest
 
 from iiot_core.model import Quality
 from iiot_core.store import Selector, StoreReader, StoreWriter, open_reader, open_writer
+from iiot_core.store.base import QUALITY_CODES, RawPage
 from tests.support.samples import make_msg, now_ms
 from tests.support.servers import Influxd
 
@@ -84,3 +85,46 @@ async def test_unknown_selection_is_empty(store: tuple[StoreWriter, StoreReader]
 
 def test_influx_fixture_is_real(influx: Influxd) -> None:
     assert influx.query("SHOW DATABASES")["results"]
+
+
+async def _raw(reader: StoreReader, sel: Selector, start: int, end: int, page_ms: int) -> list[RawPage]:
+    return [page async for page in reader.raw(sel, start, end, page_ms)]
+
+
+async def test_raw_samples_in_time_order_page_by_page(store: tuple[StoreWriter, StoreReader]) -> None:
+    writer, reader = store
+    batch = [("telemetry", make_msg("m1", i, T0 + i * 1000, {"e": 10.0 + i, "v": 230.0})) for i in range(10)]
+    bad = {"e": Quality.BAD}
+    batch += [
+        (
+            "telemetry",
+            make_msg("m2", i, T0 + 500 + i * 2000, {"e": 100.0 + i}, quality=bad if i == 2 else None),
+        )
+        for i in range(5)
+    ]
+    batch.append(("carbon", make_msg("_all", 1, T0, {"e": -1.0}, line="_all")))  # another measurement
+    await writer.write(batch)
+    sel = Selector(site="s1", fields=("e",))
+    pages = await _raw(reader, sel, T0 + 1000, T0 + 9000, 3000)  # [start, end): 8 s in 3 pages
+    assert [(p.start_ms, p.end_ms) for p in pages] == [
+        (T0 + 1000, T0 + 4000),
+        (T0 + 4000, T0 + 7000),
+        (T0 + 7000, T0 + 9000),
+    ]
+    got = [
+        (p.keys[s].device, p.keys[s].field, t, v, QUALITY_CODES[q])
+        for p in pages
+        for s, t, v, q in zip(p.series, p.ts, p.value, p.quality, strict=True)
+    ]
+    assert [g[2] for g in got] == sorted(g[2] for g in got)  # time order across series and pages
+    assert all(p.start_ms <= t < p.end_ms for p in pages for t in p.ts)
+    expected = [("m1", "e", T0 + i * 1000, 10.0 + i, "good") for i in range(1, 9)]
+    expected += [
+        ("m2", "e", T0 + 500 + i * 2000, 100.0 + i, "bad" if i == 2 else "good") for i in range(1, 5)
+    ]
+    assert sorted(got, key=lambda g: (g[2], g[0])) == sorted(expected, key=lambda g: (g[2], g[0]))
+    assert {k.measurement for p in pages for k in p.keys} == {"telemetry"}
+    every = await _raw(reader, Selector(device="m1"), T0, T0 + 60_000, 60_000)
+    assert sorted(k.field for k in every[0].keys) == ["e", "v"] and len(every[0]) == 20
+    nowhere = await _raw(reader, Selector(site="nowhere"), T0, T0 + 60_000, 60_000)
+    assert sum(len(p) for p in nowhere) == 0
