@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from carbon_engine.config import ContractCfg
+from carbon_engine.config import ContractCfg, PeriodCfg
 from carbon_engine.topology import CONSUMING, FUELS, Topology
 from carbon_engine.units import CARRIER_POINTS, OUTPUT_UNITS
 from carbon_engine.windows import Acc
@@ -33,17 +33,22 @@ class Rate:
     kwh_per_ms: float
 
 
-def contract_rates(contracts: list[ContractCfg], tz: str) -> list[Rate]:
-    """Spread each period's volume (1 GEC = 1 MWh) evenly over the period."""
-    zone = zoneinfo.ZoneInfo(tz)
+def validity_ms(p: PeriodCfg, zone: zoneinfo.ZoneInfo) -> tuple[int, int]:
+    """A contract period's span: local midnight of its first day to the one after its last day."""
 
     def ms(d: dt.date) -> int:
         return int(dt.datetime(d.year, d.month, d.day, tzinfo=zone).timestamp() * 1000)
 
+    return ms(p.start), ms(p.end + dt.timedelta(days=1))
+
+
+def contract_rates(contracts: list[ContractCfg], tz: str) -> list[Rate]:
+    """Spread each period's volume (1 GEC = 1 MWh) evenly over the period."""
+    zone = zoneinfo.ZoneInfo(tz)
     out = []
     for c in contracts:
         for p in c.periods:
-            start, end = ms(p.start), ms(p.end + dt.timedelta(days=1))
+            start, end = validity_ms(p, zone)
             out.append(Rate(start, end, p.mwh * 1000.0 / (end - start)))
     return out
 
@@ -96,9 +101,9 @@ class Accountant:
         q, loc, rm = acc.qty.copy(), acc.loc.copy(), acc.rm
         self._self_consumption(q, loc)
         g, s = float(q[self.grid].sum()), float(q[self.selfc].sum())
+        residual = float(rm[self.grid].sum())  # grid import at the residual mix, before instruments
         e_site = g + s
         covered = min(g, coverage_kwh(self.rates, start, end))
-        residual = float(rm[self.grid].sum())
         market = residual * (g - covered) / g if g > 0 else 0.0
         loc_elec = float(loc[self.grid].sum() + loc[self.selfc].sum())
         l_e = loc_elec / e_site if e_site > 0 else 0.0

@@ -157,9 +157,11 @@ def _api_server(settings: Any, engine: Engine, reader: Any, plant_path: Path) ->
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
+    from carbon_engine.accounts.offsets import ledger_for
     from carbon_engine.api import create_app
 
-    app = create_app(settings, engine, reader, plant_path=plant_path)
+    ledger = ledger_for(engine.plant.accounts.offsets, plant_path)
+    app = create_app(settings, engine, reader, offsets_ledger=ledger, plant_path=plant_path)
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(
         app,

@@ -7,6 +7,7 @@ the file, the key and the problem. ``check(path)`` returns those lines for ``zcf
 from __future__ import annotations
 
 import datetime as dt
+import math
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Literal
@@ -148,6 +149,9 @@ class PeriodCfg(_Strict):
     end: dt.date  # inclusive, site local dates
     volume_mwh: float | None = Field(default=None, ge=0)
     certificates: int | None = Field(default=None, ge=0)  # GEC: 1 certificate = 1 MWh
+    # The certificates' serial number or range as issued (e.g. "GEC-2026-000101..000600"):
+    # a serial appears once in a plant file, so a certificate cannot be retired twice here.
+    serial: str = ""
 
     @model_validator(mode="after")
     def _volume(self) -> PeriodCfg:
@@ -168,7 +172,23 @@ class ContractCfg(_Strict):
     id: str
     kind: Literal["gec", "ppa", "green_power_trading"]
     label: str = ""
+    registry: str = ""  # where the certificates are issued and retired (GEC: the national platform)
+    # Delivery by site-local hour (24 weights) of a PPA or green-power trade: each period's
+    # volume is spread over its hours by these weights for the hourly-matching score.
+    # Unbundled GECs deliver no electricity at any hour, so they take no profile.
+    hourly_profile: list[float] | None = Field(default=None, min_length=24, max_length=24)
     periods: list[PeriodCfg]
+
+    @model_validator(mode="after")
+    def _profile(self) -> ContractCfg:
+        p = self.hourly_profile
+        if p is None:
+            return self
+        if self.kind == "gec":
+            raise ValueError("hourly_profile: an unbundled GEC delivers no electricity by the hour")
+        if any(not math.isfinite(w) or w < 0 for w in p) or not any(w > 0 for w in p):
+            raise ValueError("hourly_profile: 24 non-negative numbers, not all zero")
+        return self
 
 
 class _Rule(_Strict):
@@ -259,12 +279,14 @@ def factor_file(cfg: PlantCfg, plant_path: str | Path) -> Path | None:
 
 
 def check(path: str | Path) -> list[str]:
-    """Every fault of a plant file (and its factor file), one line each; empty when valid."""
-    from carbon_engine.factors import load_library  # local: keep config import light
+    """Every fault of a plant file (its factor and supplier files too), one line each; empty when valid."""
+    from carbon_engine.accounts.suppliers import load_suppliers  # local: keep config import light
+    from carbon_engine.factors import load_library
 
     try:
         cfg = load_plant(path)
         load_library(cfg.site.timezone, factor_file(cfg, path), cfg.site.grid_region, source=str(path))
+        load_suppliers(cfg.accounts, path)
     except ConfigError as exc:
         return list(exc.problems)
     return []

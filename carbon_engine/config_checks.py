@@ -113,6 +113,9 @@ def _contracts(cfg: PlantCfg) -> list[str]:
                 out.append(f"contracts[{i}].periods[{j}]: a GEC period gives certificates")
             if c.kind != "gec" and p.volume_mwh is None:
                 out.append(f"contracts[{i}].periods[{j}]: a {c.kind} period gives volume_mwh")
+    serials = [p.serial for c in cfg.contracts for p in c.periods if p.serial]
+    for d in sorted(_dupes(serials)):
+        out.append(f"contracts: serial {d!r} given twice (a certificate is retired once)")
     return out
 
 

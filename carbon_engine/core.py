@@ -182,22 +182,23 @@ class EngineCore:
 
     def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[set[str]]]:
         """Factor values per minute and slot, cached: a factor rarely changes within hours."""
-        rows, tags, missing = [], [], []
+        got: dict[int, tuple[np.ndarray, set[str]]] = {}
+        missing = []
         for m in minutes.tolist():
             hit = self._factor_cache.get(m)
             if hit is None:
                 missing.append(m)
+            else:
+                got[m] = hit
         if missing:
             mat, used = self.library.matrix(self.topo.slots, np.array(missing, dtype=np.int64))
             for i, m in enumerate(missing):
-                self._factor_cache[m] = (mat[i], used[i])
+                got[m] = self._factor_cache[m] = (mat[i], used[i])
+            # Trimmed after the lookups: one interval can span more minutes than the cache holds.
             while len(self._factor_cache) > 10_000:
                 self._factor_cache.popitem(last=False)
-        for m in minutes.tolist():
-            row, tag = self._factor_cache[m]
-            rows.append(row)
-            tags.append(tag)
-        return np.array(rows), tags
+        rows = [got[m][0] for m in minutes.tolist()]
+        return np.array(rows), [got[m][1] for m in minutes.tolist()]
 
     # -- time ---------------------------------------------------------------------------------
 

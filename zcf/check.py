@@ -14,6 +14,7 @@ from iiot_core.errors import ConfigError
 CHECKERS: dict[str, tuple[str, str]] = {
     "devices": ("edge_agent.config", "edge"),
     "site": ("carbon_engine.config", "engine"),
+    "supplier": ("carbon_engine.accounts.suppliers", "engine"),
 }
 
 
@@ -32,8 +33,8 @@ def check_file(path: Path) -> list[str]:
                 return [f"{path}: [{key}]: checking this file needs `pip install 'zcf[{extra}]'` ({exc})"]
             problems: list[str] = checker.check(path)
             return problems
-    kinds = " or ".join(f"[{k}]" for k in CHECKERS)
-    return [f"{path}: (top level): not a known config: expected {kinds}"]
+    kinds = ", ".join(f"[{k}]" for k in CHECKERS if k != "supplier")
+    return [f"{path}: (top level): not a known config: expected {kinds} or supplier = ID"]
 
 
 def main(argv: list[str]) -> int:

@@ -11,9 +11,12 @@ verifier can recompute. Module map:
 | `ledger.py` | the hourly ledger of a period: stored telemetry replayed through `EngineCore` |
 | `totals.py` | a period's additive totals per node, from the hourly ledger |
 | `instruments.py` | certificates, green-power trades and PPAs matched within the period; hourly matching |
+| `hours.py` | the site's hourly figures (grid, self-consumed, residual-mix kg, heat) from 1h results |
 | `energy_tce.py` | standard coal equivalent per carrier (factor library kind `tce`) |
 | `indicators.py` | the indicators against targets and quotas |
 | `offsets.py` | the offsets ledger and the reduce-first rule |
+| `offsets_cli.py` | `zcf offsets --plant FILE add FILE.json` and `list`: the offsets ledger by hand |
+| `suppliers.py` | supplier footprint files: one per supplier, a factor per material with validity |
 | `footprint.py` | product carbon footprint, cradle to gate |
 | `quality.py` | data quality of a period: coverage, estimated share, gaps, offline time |
 | `report.py`, `render/` | the disclosure report: JSON (schema), CSV tables, printable HTML |

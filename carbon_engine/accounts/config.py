@@ -61,7 +61,11 @@ class OffsetRuleCfg(_Strict):
 
     file: str | None = None  # the offsets ledger file (JSON lines), relative to the plant file
     require_reduction: bool = True  # offsets only if gross emissions fell versus the base year
-    max_share: float = Field(default=1.0, ge=0, le=1)  # offsets at most this share of gross
+    max_share: float = Field(default=1.0, ge=0, le=1)  # offsets at most this share of ...
+    # ... the period's gross emissions (below 1, a period with any gross cannot reach net zero:
+    # the strict reading), or the base year's gross for a period of that length (residual
+    # emissions neutralised up to a share of the base year, as net-zero standards put it).
+    share_of: Literal["gross", "base_year"] = "gross"
 
 
 class MaterialCfg(_Strict):

@@ -10,12 +10,24 @@ from pathlib import Path
 from fastapi import FastAPI
 
 import iiot_core
+from carbon_engine.accounts.offsets import OffsetLedger
 from carbon_engine.api import dashboard, errors
 from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
 from carbon_engine.api.metrics import ApiMetrics, EngineCollector, RequestCounter
-from carbon_engine.api.routes import admin, alerts, catalog, history, live, ops, reports, stream, tree
+from carbon_engine.api.routes import (
+    admin,
+    alerts,
+    catalog,
+    history,
+    live,
+    offsets,
+    ops,
+    reports,
+    stream,
+    tree,
+)
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
 from iiot_core.store.base import StoreReader
@@ -34,13 +46,20 @@ def create_app(
     view: EngineView,
     reader: StoreReader | None = None,
     *,
+    offsets_ledger: OffsetLedger | None = None,
     plant_path: Path | None = None,
 ) -> FastAPI:
-    """The FastAPI app over an engine view and an optional store reader (history needs it);
-    period reports need the reader and the plant file."""
+    """The FastAPI app over an engine view, an optional store reader (history needs it), the
+    plant's offsets ledger (``/api/v1/offsets``) and the plant file (``/api/v1/reports``)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
     ctx = AppContext(
-        settings=settings, view=view, reader=reader, metrics=ApiMetrics(), auth=auth, plant_path=plant_path
+        settings=settings,
+        view=view,
+        reader=reader,
+        metrics=ApiMetrics(),
+        auth=auth,
+        offsets=offsets_ledger,
+        plant_path=plant_path,
     )
     ctx.metrics.registry.register(EngineCollector(view))
 
@@ -66,7 +85,7 @@ def create_app(
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (tree, live, history, alerts, catalog, stream, admin, reports):
+    for module in (tree, live, history, alerts, catalog, stream, admin, offsets, reports):
         app.include_router(module.router)
     app.include_router(reports.assets)
     app.include_router(ops.router)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from carbon_engine.accounts.offsets import OffsetLedger
 from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.metrics import ApiMetrics
 from carbon_engine.api.settings import ApiSettings
@@ -24,6 +25,7 @@ class AppContext:
     reader: StoreReader | None
     metrics: ApiMetrics
     auth: Authenticator
+    offsets: OffsetLedger | None = None  # the plant's offsets ledger, when configured
     plant_path: Path | None = None  # the plant file, for period reports (/api/v1/reports)
 
 

@@ -25,7 +25,9 @@ from iiot_core.store.lineproto import point_name_problem
 DEFAULT_FILE = Path(__file__).with_name("default_factors.toml")
 CO2_PER_C = 44.0 / 12.0
 
-FactorKind = Literal["location", "residual_mix", "fossil_only", "combustion", "heat", "upstream", "footprint"]
+FactorKind = Literal[
+    "location", "residual_mix", "fossil_only", "combustion", "heat", "upstream", "footprint", "tce"
+]
 Slot = tuple[str, str, str]  # carrier, kind, variant
 
 

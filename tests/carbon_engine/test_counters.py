@@ -44,3 +44,15 @@ def test_glitch_across_a_restart(tmp_path: Path) -> None:
     second = Engine.from_file(CASE / "plant.toml", tmp_path)
     _feed(second, [3, 4])
     assert _quarter(second) == pytest.approx(40)
+
+
+def test_a_reading_after_an_outage_of_weeks_is_booked() -> None:
+    """A counter interval of 14 days holds more minutes than the factor cache keeps (10,000)."""
+    e = Engine.from_file(CASE / "plant.toml")
+    t0 = ms("2024-03-01T02:00:00Z")
+    for i, (t, v) in enumerate([(t0, 100000.0), (t0 + 14 * DAY_MS, 100140.0)]):
+        e.ingest(telemetry("main-meter", t, {"import_energy": v}, seq=i))
+    e.advance(t0 + 14 * DAY_MS)
+    e.advance(t0 + 16 * DAY_MS)  # the idle clock closes the last day
+    days = e.results("plant1", "1d")
+    assert sum(r.values["energy_kwh"] for r in days) == pytest.approx(140)

@@ -13,17 +13,16 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "deploy" / "examples"
 
 
 def test_check_passes_the_examples(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["check", str(EXAMPLES / "edge.toml"), str(EXAMPLES / "plant.toml")]) == 0
-    assert capsys.readouterr().out.splitlines() == [
-        f"{EXAMPLES / f}: OK" for f in ("edge.toml", "plant.toml")
-    ]
+    files = ("edge.toml", "plant.toml", "suppliers/example-steel.toml")
+    assert main(["check", *(str(EXAMPLES / f) for f in files)]) == 0
+    assert capsys.readouterr().out.splitlines() == [f"{EXAMPLES / f}: OK" for f in files]
 
 
 def test_check_refuses_a_file_of_no_role(tmp_path: Path) -> None:
     path = tmp_path / "other.toml"
     path.write_text("[something]\nx = 1\n")
     assert check.check_file(path) == [
-        f"{path}: (top level): not a known config: expected [devices] or [site]"
+        f"{path}: (top level): not a known config: expected [devices], [site] or supplier = ID"
     ]
 
 

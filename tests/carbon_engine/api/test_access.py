@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from carbon_engine.accounts.offsets import OffsetLedger
 from carbon_engine.api import create_app
 from carbon_engine.api.auth import Role
 from carbon_engine.api.guard import CSP
@@ -31,6 +32,8 @@ ROUTES: list[tuple[str, str, Role | None]] = [
     ("GET", "/api/v1/devices", Role.viewer),
     ("GET", "/api/v1/stream", Role.viewer),
     ("POST", "/api/v1/alerts/{alert_id}/ack", Role.operator),
+    ("GET", "/api/v1/offsets", Role.viewer),
+    ("POST", "/api/v1/offsets", Role.operator),
     ("GET", "/api/v1/config", Role.admin),
     ("GET", "/api/v1/reports/{period}", Role.viewer),
 ]
@@ -62,23 +65,40 @@ async def plant(tmp_path: Path) -> FedPlant:
     return await feed_plant(tmp_path / "store.db", minutes=10)
 
 
-def _app(view: EngineView, reader: StoreReader, **settings: object) -> FastAPI:
-    return create_app(api_settings(**settings), view, reader, plant_path=PLANT_FILE)
+def _app(
+    view: EngineView, reader: StoreReader, ledger: OffsetLedger | None = None, **settings: object
+) -> FastAPI:
+    return create_app(api_settings(**settings), view, reader, offsets_ledger=ledger, plant_path=PLANT_FILE)
 
 
 @pytest.fixture
-async def app_client(view: EngineView, reader: StoreReader) -> AsyncIterator[httpx.AsyncClient]:
-    app = _app(view, reader)
+async def app_client(
+    view: EngineView, reader: StoreReader, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    app = _app(view, reader, OffsetLedger(tmp_path / "offsets.jsonl"))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
         yield c
 
 
-def _request(method: str, template: str, view: EngineView) -> tuple[str, str, dict[str, str]]:
+OFFSET = {
+    "serial": "CCER-2025-0200-000001-001000",
+    "registry": "CCER registry",
+    "kind": "ccer",
+    "vintage": 2025,
+    "tco2e": 1.0,
+    "retired_on": "2026-11-05",
+    "period": "2026-11",
+    "evidence": "retirement certificate",
+}
+
+
+def _request(method: str, template: str, view: EngineView) -> tuple[str, str, dict[str, str], object]:
     """A valid call of the route, so that an allowed caller gets a success."""
     alert_id = view.alerts()[0].id
     path = template.replace("{alert_id}", alert_id).replace("{period}", "month")
     params = {"node": "plant1", "metric": "power_kw"} if path.endswith("/history") else {}
-    return method, path, params
+    body = OFFSET if (method, path) == ("POST", "/api/v1/offsets") else None
+    return method, path, params, body
 
 
 def test_every_route_is_in_the_table(view: EngineView, reader: StoreReader) -> None:
@@ -98,11 +118,11 @@ async def test_route_by_caller(
     caller: str,
     headers: dict[str, str],
 ) -> None:
-    method, path, params = _request(method, template, view)
+    method, path, params, body = _request(method, template, view)
     role = Role(caller) if caller in Role.__members__ else None
-    r = await app_client.request(method, path, params=params, headers=headers)
+    r = await app_client.request(method, path, params=params, headers=headers, json=body)
     if _allowed(needed, caller):
-        assert r.status_code == 200, r.text
+        assert r.status_code == (201 if body is not None else 200), r.text
     elif role is None:
         assert r.status_code == 401, r.text
         assert r.headers["www-authenticate"].startswith("Bearer")
