@@ -109,7 +109,10 @@ def footprints(r: dict[str, Any]) -> Table:
     cols: tuple[Column, ...] = (
         Column("node"),
         Column("product"),
+        Column("units", "num", "units", 0),
         Column("kg_per_unit", "num", "kgCO2e/unit", 4),
+        Column("base_kg_per_unit", "num", "kgCO2e/unit", 4),
+        Column("reduction_share", "share"),
     )
     return _list_table("footprints", "/footprints", r["footprints"], cols)
 

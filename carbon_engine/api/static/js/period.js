@@ -110,7 +110,9 @@ function render(kind) {
     const ok = r.recompute.equal;
     card.append(el("p", { class: ok ? "pass" : "fail", "data-testid": `${kind}-recompute` }, p(ok ? "recompute_ok" : "recompute_bad")));
   }
-  const key = head.period.key;
+  // The running period's key ("month"), not its name: the API keeps that report for a while,
+  // so the printable page shows the very report (and digest) this card shows.
+  const key = kind;
   const printable = el("a", { class: "btn", href: `/static/report.html?period=${encodeURIComponent(key)}&lang=${lang()}`, "data-testid": `${kind}-printable` }, p("printable"));
   const json = el("button", { class: "btn", type: "button" }, p("json"));
   json.addEventListener("click", () => download(key, "json"));
