@@ -5,6 +5,10 @@ location-based = consumed kWh at the grid average of the site's region (self-con
 on-site renewables at the grid average or at zero, by site policy); market-based = grid import
 not covered by green-power instruments at the residual mix, instruments and self-consumed
 on-site renewables at zero. Purchased heat counts the same in both methods.
+
+Instruments are spread evenly over their validity and matched window by window, so a window's
+market-based figure is an estimate; a reporting period's is matched within the period
+(``carbon_engine/accounts/instruments.py``), from each hour's ``grid_residual_kg``.
 """
 
 from __future__ import annotations

@@ -279,14 +279,16 @@ def factor_file(cfg: PlantCfg, plant_path: str | Path) -> Path | None:
 
 
 def check(path: str | Path) -> list[str]:
-    """Every fault of a plant file (its factor and supplier files too), one line each; empty when valid."""
+    """Every fault of a plant file (and its factor, supplier and target files), one line each."""
     from carbon_engine.accounts.suppliers import load_suppliers  # local: keep config import light
+    from carbon_engine.accounts.targets import resolve_target_set
     from carbon_engine.factors import load_library
 
     try:
         cfg = load_plant(path)
         load_library(cfg.site.timezone, factor_file(cfg, path), cfg.site.grid_region, source=str(path))
         load_suppliers(cfg.accounts, path)
+        resolve_target_set(cfg, path)
     except ConfigError as exc:
         return list(exc.problems)
     return []

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def cross_check(cfg: PlantCfg) -> list[str]:
     """One ``key: problem`` line per fault."""
-    return _tree(cfg) + _meters(cfg) + _contracts(cfg) + _alerts(cfg)
+    return _tree(cfg) + _meters(cfg) + _contracts(cfg) + _alerts(cfg) + _quotas(cfg)
 
 
 def unbounded_meters(cfg: PlantCfg) -> list[str]:
@@ -117,6 +117,15 @@ def _contracts(cfg: PlantCfg) -> list[str]:
     for d in sorted(_dupes(serials)):
         out.append(f"contracts: serial {d!r} given twice (a certificate is retired once)")
     return out
+
+
+def _quotas(cfg: PlantCfg) -> list[str]:
+    nodes = node_paths(cfg)
+    return [
+        f"accounts.quotas[{i}].node: unknown node {q.node!r}"
+        for i, q in enumerate(cfg.accounts.quotas)
+        if relative_node(cfg.site.id, q.node) not in nodes
+    ]
 
 
 def _alerts(cfg: PlantCfg) -> list[str]:

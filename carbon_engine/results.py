@@ -7,6 +7,11 @@ point per output, plus a point ``factor:{id}@{version}`` = 1 per emission-factor
 window used (so a stored result can be traced to its factors); ``seq`` counts publications of
 that result series, so a window corrected by a late sample comes again with the same ``ts``
 and a higher ``seq``.
+
+A window's ``scope2_market_kg`` (and ``covered_kwh``, ``renewable_share``, the market-based
+intensities) is an estimate: instruments are spread evenly over their validity and matched
+window by window. The reported market-based figure of a period is matched within the period
+(``carbon_engine/accounts/instruments.py``).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ verifier can recompute. Module map:
 | `hours.py` | the site's hourly figures (grid, self-consumed, residual-mix kg, heat) from 1h results |
 | `energy_tce.py` | standard coal equivalent per carrier (factor library kind `tce`) |
 | `indicators.py` | the indicators against targets and quotas |
+| `targets.py`, `target_sets.toml` | target sets: inline, shipped (Hunan 2027/2030/2035) or from a file |
 | `offsets.py` | the offsets ledger and the reduce-first rule |
 | `offsets_cli.py` | `zcf offsets --plant FILE add FILE.json` and `list`: the offsets ledger by hand |
 | `suppliers.py` | supplier footprint files: one per supplier, a factor per material with validity |

@@ -8,7 +8,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# The indicators a target can name (carbon_engine/accounts/indicators.py computes them).
+INDICATOR_IDS = (
+    "renewable_share_electricity",  # (self-consumed + covered) / electricity, period matching
+    "renewable_share_hourly",  # hourly-matching score
+    "renewable_share_energy",  # renewable electricity in tce / comprehensive energy in tce
+    "carbon_per_energy",  # tCO2/tce
+    "carbon_per_unit",  # kgCO2/unit
+    "energy_per_unit",  # kgce/unit
+    "reduction_t",  # emissions reduction versus the base year, tCO2 (full years only)
+    "reduction_share",  # the same as a share of the base year
+    "reduction_per_unit",  # reduction of emissions per unit versus the base year, kgCO2/unit
+    "reduction_per_unit_share",  # the same as a share of the base year's
+    "footprint_reduction",  # key product footprint per unit versus the base year (footprint.py)
+)
 
 
 class _Strict(BaseModel):
@@ -35,6 +50,19 @@ class TargetCfg(_Strict):
     min: float | None = None
     note: str = ""
 
+    @field_validator("indicator")
+    @classmethod
+    def _known(cls, v: str) -> str:
+        if v not in INDICATOR_IDS:
+            raise ValueError(f"unknown indicator {v!r} (known: {', '.join(INDICATOR_IDS)})")
+        return v
+
+    @model_validator(mode="after")
+    def _one_side(self) -> TargetCfg:
+        if (self.max is None) == (self.min is None):
+            raise ValueError("give exactly one of max or min")
+        return self
+
 
 class TargetSetCfg(_Strict):
     """A named set of indicator targets (e.g. a province's 2027 values, or the site's own)."""
@@ -42,6 +70,23 @@ class TargetSetCfg(_Strict):
     name: str
     source: str = ""
     targets: list[TargetCfg] = []
+
+    @model_validator(mode="after")
+    def _once(self) -> TargetSetCfg:
+        ids = [t.indicator for t in self.targets]
+        twice = sorted({i for i in ids if ids.count(i) > 1})
+        if twice:
+            raise ValueError(f"indicator given twice: {', '.join(twice)}")
+        return self
+
+
+class TargetFileCfg(_Strict):
+    """A file of target sets (``target_sets.toml`` ships the Hunan 2027/2030/2035 values)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    schema_version: int = Field(default=1, alias="schema")
+    target_set: list[TargetSetCfg]
 
 
 class QuotaCfg(_Strict):
@@ -51,9 +96,18 @@ class QuotaCfg(_Strict):
     product: str = ""
     standard: str = ""  # e.g. the GB number and edition, as entered by the user
     unit: Literal["kgce/unit", "kWh/unit"] = "kgce/unit"
-    limit: float | None = Field(default=None, gt=0)
-    access: float | None = Field(default=None, gt=0)
-    advanced: float | None = Field(default=None, gt=0)
+    limit: float | None = Field(default=None, gt=0)  # 限定值: the most an existing plant may use
+    access: float | None = Field(default=None, gt=0)  # 准入值: for new and expanded plants
+    advanced: float | None = Field(default=None, gt=0)  # 先进值: the best practice
+
+    @model_validator(mode="after")
+    def _levels(self) -> QuotaCfg:
+        given = [v for v in (self.advanced, self.access, self.limit) if v is not None]
+        if not given:
+            raise ValueError("give at least one of limit, access or advanced")
+        if given != sorted(given):
+            raise ValueError("levels must satisfy advanced <= access <= limit")
+        return self
 
 
 class OffsetRuleCfg(_Strict):
@@ -85,6 +139,10 @@ class FootprintCfg(_Strict):
 
 class AccountsCfg(_Strict):
     base_year: BaseYearCfg | None = None
+    # The target set the indicators are judged against: the name of a set in ``targets``, of a
+    # shipped set (``target_sets.toml``: "hunan-2027", "hunan-2030", "hunan-2035"), or a target
+    # file relative to the plant file ("file.toml", or "file.toml#name" when it holds several).
+    target_set: str | None = None
     targets: list[TargetSetCfg] = []
     quotas: list[QuotaCfg] = []
     offsets: OffsetRuleCfg = OffsetRuleCfg()

@@ -21,6 +21,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from carbon_engine.config import PlantCfg
 from carbon_engine.results import WindowResult
 
 H_MS = 3_600_000
+EMPTY_KWH = 1e-6  # what a pool has left below a mWh is rounding of the hourly sums, not volume
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +123,7 @@ def allocate(ps: Sequence[Pool], hours: Sequence[SiteHour]) -> np.ndarray:
             if need <= 0:
                 break
             p = ps[i]
-            if left[i] > 0 and p.start_ms <= hour.start < p.end_ms:
+            if left[i] > EMPTY_KWH and p.start_ms <= hour.start < p.end_ms:
                 take = min(need, left[i])
                 out[h, i], left[i], need = take, left[i] - take, need - take
     return out
@@ -206,9 +208,35 @@ def match_period(
     )
 
 
+class PeriodLike(Protocol):
+    @property
+    def start_ms(self) -> int: ...
+    @property
+    def end_ms(self) -> int: ...
+
+
+class LedgerLike(Protocol):
+    """What matching needs of an hourly ledger (``ledger.Ledger``)."""
+
+    @property
+    def period(self) -> PeriodLike: ...
+    @property
+    def as_of_ms(self) -> int: ...
+    @property
+    def hours(self) -> Sequence[WindowResult]: ...
+
+
+def match_ledger(plant: PlantCfg, ledger: LedgerLike, lead_in: LedgerLike | None = None) -> Matching:
+    """``match_period`` of a ledger; ``lead_in``: the ledger of [matching_start, period start)."""
+    hours = list(ledger.hours) if lead_in is None else [*lead_in.hours, *ledger.hours]
+    p = ledger.period
+    start = p.start_ms if lead_in is None else lead_in.period.start_ms
+    return match_period(plant, hours, p.start_ms, p.end_ms, ledger.as_of_ms, hours_from_ms=start)
+
+
 def _use(p: Pool, before: float, used: float, until: int) -> PoolUse:
     left = p.kwh - before - used
-    left = left if left > 1e-6 else 0.0  # below a mWh: rounding of the hourly sums, not volume
+    left = left if left > EMPTY_KWH else 0.0
     ended = p.end_ms <= until
     return PoolUse(
         contract=p.contract,

@@ -9,9 +9,12 @@ from typing import Any
 
 import pytest
 
+from carbon_engine.accounts.energy_tce import energy_tce
+from carbon_engine.accounts.indicators import Indicator, indicators
 from carbon_engine.accounts.instruments import match_period
+from carbon_engine.accounts.targets import resolve_target_set
 from carbon_engine.results import WindowResult
-from tests.carbon_engine.accounts.replay import replay
+from tests.carbon_engine.accounts.replay import period_sums, replay
 from tests.carbon_engine.helpers import ms
 
 GOLDEN = Path(__file__).parent / "golden_accounts"
@@ -27,7 +30,7 @@ def _approx(got: Any, want: Any, where: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_golden_accounts_case(case: Path) -> None:
-    plant, _lib, results = replay(case)
+    plant, lib, results = replay(case)
     expected = json.loads((case / "expected.json").read_text())
     hours = [r for r in results if r.size == "1h"]
     start, end = ms(expected["period"]["start"]), ms(expected["period"]["end"])
@@ -40,12 +43,36 @@ def test_golden_accounts_case(case: Path) -> None:
         if field == "surplus_kwh" and field in expected:
             assert set(m.surplus_kwh) == set(expected[field]), "surplus only where volume was left"
     _window_sums(results, plant.site.id, start, end, expected.get("window_sums", {}))
+    totals = period_sums(results, start, end)
+    if "tce" in expected:
+        tce = energy_tce(totals[plant.site.id], lib, start)
+        for key, want in expected["tce"]["by_carrier"].items():
+            _approx(tce.by_carrier.get(key), want, f"tce[{key}]")
+        _approx(tce.total_kgce, expected["tce"]["total_kgce"], "comprehensive energy kgce")
+    if "indicators" in expected:
+        targets = resolve_target_set(plant, case / "plant.toml")
+        kind = expected["period"]["kind"]
+        got = {i.id: i for i in indicators(plant, totals, m, lib, start, kind, targets)}
+        for ind, want in expected["indicators"].items():
+            _indicator(got[ind], want)
     for split in expected.get("splits", []):
         bounds = [ms(b) for b in split["bounds"]]
         parts = [match_period(plant, hours, a, b) for a, b in itertools.pairwise(bounds)]
         for part, want in zip(parts, split["covered_kwh"], strict=True):
             _approx(part.covered_kwh, want, f"split covered {split['bounds']}")
         _approx(sum(p.covered_kwh for p in parts), m.covered_kwh, "the parts add up to the whole")
+
+
+def _indicator(got: Indicator, want: dict[str, Any]) -> None:
+    """Each expected field: value, target (approx), passed, level (exact), missing (a phrase of it)."""
+    for key in ("value", "target"):
+        if key in want:
+            _approx(getattr(got, key), want[key], f"{got.id}.{key}")
+    for key in ("passed", "level", "comparison"):
+        if key in want:
+            assert getattr(got, key) == want[key], f"{got.id}.{key}"
+    if "missing" in want:
+        assert (got.missing is None) if want["missing"] is None else (want["missing"] in (got.missing or ""))
 
 
 def _window_sums(

@@ -8,6 +8,7 @@ from carbon_engine.config import PlantCfg, factor_file, load_plant
 from carbon_engine.core import EngineCore
 from carbon_engine.factors import FactorLibrary, load_library
 from carbon_engine.results import WindowResult
+from carbon_engine.units import CARRIER_POINTS
 from tests.carbon_engine.helpers import DAY_MS, ms, read_lines, telemetry
 
 
@@ -42,3 +43,32 @@ def replay(case: Path) -> tuple[PlantCfg, FactorLibrary, list[WindowResult]]:
     advance(last + 2 * DAY_MS)
     advance(last + 4 * DAY_MS)  # data stopped: the idle clock moves the watermark past the end
     return plant, lib, sorted(out.values(), key=lambda r: (r.start, r.size, r.node))
+
+
+ADDITIVE = (
+    "electricity_kwh",
+    "energy_kwh",
+    "scope1_kg",
+    "scope2_location_kg",
+    "scope2_market_kg",
+    "upstream_kg",
+    "units",
+    "generation_kwh",
+    "export_kwh",
+    "grid_import_kwh",
+    "self_consumed_kwh",
+    "grid_residual_kg",
+    *CARRIER_POINTS.values(),
+)
+
+
+def period_sums(results: list[WindowResult], start: int, end: int) -> dict[str, dict[str, float]]:
+    """Additive sums of the 1h results per node over [start, end) (what the ledger's totals give)."""
+    out: dict[str, dict[str, float]] = {}
+    for r in results:
+        if r.size == "1h" and start <= r.start < end:
+            node = out.setdefault(r.node, {})
+            for k in ADDITIVE:
+                if k in r.values:
+                    node[k] = node.get(k, 0.0) + r.values[k]
+    return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from carbon_engine.accounts.instruments import match_period, matching_start
+from carbon_engine.accounts.instruments import match_ledger, match_period, matching_start
 from carbon_engine.config import ContractCfg, PlantCfg
 from carbon_engine.results import WindowResult
 from tests.carbon_engine.accounts.replay import replay
@@ -68,3 +69,28 @@ def test_results_without_grid_residual_kg_are_refused() -> None:
     old = [WindowResult(r.node, r.size, r.start, r.end, r.revision, values, ()) for r in HOURS]
     with pytest.raises(ValueError, match="grid_residual_kg"):
         match_period(_PLANT, old, MAR, APR)
+
+
+@dataclass(frozen=True)
+class _Period:
+    start_ms: int
+    end_ms: int
+
+
+@dataclass(frozen=True)
+class _Ledger:
+    period: _Period
+    as_of_ms: int
+    hours: list[WindowResult]
+
+
+def test_a_ledger_and_its_lead_in_match_like_the_hours() -> None:
+    plant = _with(_gec("feb", "2024-02-01", "2024-03-10", 1), _gec("mar", "2024-03-05", "2024-03-31", 5))
+    half, feb1 = ms("2024-03-15T16:00:00Z"), ms("2024-01-31T16:00:00Z")
+    lead = _Ledger(_Period(feb1, half), half, [r for r in HOURS if r.start < half])
+    ledger = _Ledger(_Period(half, APR), APR, [r for r in HOURS if r.start >= half])
+    got = match_ledger(plant, ledger, lead)
+    assert got == match_period(plant, HOURS, half, APR, APR, hours_from_ms=feb1)
+    # Mar 4: "feb" 1000 ("mar" starts Mar 5); Mar 12: "mar" all 5000; after Mar 15: nothing left
+    assert got.missing == [] and got.covered_kwh == pytest.approx(0)
+    assert match_ledger(plant, ledger).missing != []
