@@ -19,13 +19,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from carbon_engine.accounts.periods import PeriodError
 from carbon_engine.accounts.render.canonical import content_digest
 from carbon_engine.accounts.render.csv_out import csv_zip, write_csv_dir
 from carbon_engine.accounts.render.html import render_html
 from carbon_engine.accounts.render.labels import LANGS, Lang
 from carbon_engine.accounts.render.schema import schema_errors
 from iiot_core.errors import ConfigError, StoreError
-from iiot_core.runner import EXIT_FAILED, EXIT_OK, print_problems
+from iiot_core.runner import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, print_problems
 from iiot_core.settings import CoreEnv, from_env
 
 DB_FILE = "zcf.db"  # the embedded store's file under the data dir, as `zcf engine` and `zcf ingest`
@@ -63,6 +64,9 @@ def main(argv: list[str] | None = None) -> int:
         report = asyncio.run(_build(args, _store(args)))
     except ConfigError as exc:
         return print_problems(exc)
+    except PeriodError as exc:
+        print(f"zcf report: --period: {exc}", file=sys.stderr)
+        return EXIT_REFUSED
     except StoreError as exc:
         print(f"zcf report: the store failed: {exc}", file=sys.stderr)
         return EXIT_FAILED

@@ -169,8 +169,8 @@ def config_missing(plant: PlantCfg) -> list[dict[str, str]]:
     out = []
     if acc.base_year is None:
         out.append(_missing("accounts.base_year", "reductions versus a base year, and the reduce-first rule"))
-    if not acc.targets:
-        out.append(_missing("accounts.targets", "indicator targets and pass/fail"))
+    if acc.target_set is None:
+        out.append(_missing("accounts.target_set", "indicator targets and pass/fail"))
     if not acc.quotas:
         out.append(_missing("accounts.quotas", "energy per unit against an energy-consumption quota"))
     if acc.offsets.file is None:

@@ -100,9 +100,14 @@ def _carrier(
 
 
 def emissions_section(
-    site: Mapping[str, float], scope2_market_kg: float | None, scope2_market_estimate_kg: float
+    site: Mapping[str, float],
+    scope2_market_kg: float | None,
+    scope2_market_estimate_kg: float,
+    scope2_heat_kg: float | None = None,
 ) -> dict[str, Any]:
-    """Scope 1, Scope 2 both ways; market-based matched within the period and the window estimate."""
+    """Scope 1, Scope 2 both ways; market-based matched within the period and the window estimate.
+
+    ``scope2_heat_kg``: purchased heat and steam, the same in both methods (part of each)."""
     s1 = site.get("scope1_kg", 0.0)
     s2l = site.get("scope2_location_kg", 0.0)
     rows = [
@@ -117,6 +122,7 @@ def emissions_section(
         "gross_market_kg": clean(s1 + scope2_market_kg) if scope2_market_kg is not None else None,
         "grid_residual_kg": clean(site["grid_residual_kg"]) if "grid_residual_kg" in site else None,
         "upstream_kg": clean(site.get("upstream_kg", 0.0)),
+        "scope2_heat_kg": clean(scope2_heat_kg),
     }
 
 

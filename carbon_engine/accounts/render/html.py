@@ -49,11 +49,11 @@ def _row_unit(table: Table, row: list[Cell]) -> str:
     return str(row[keys.index("unit")].value or "") if "unit" in keys else ""
 
 
-def _cell(col: Column, cell: Cell, row_unit: str, lang: Lang) -> str:
+def _cell(table: Table, col: Column, cell: Cell, row_unit: str, lang: Lang) -> str:
     v = cell.value
     if col.kind in ("num", "int", "share"):
         digits = 0 if col.kind == "int" else col.digits
-        share = col.kind == "share" or (row_unit == "1" and not col.unit)
+        share = col.kind == "share" or (table.name == "indicators" and row_unit in ("", "1"))
         return f'<td class="num">{number(v, cell.ptr, col.unit or row_unit, digits, share)}</td>'
     if col.kind == "bool":
         text = "—" if v is None else label("pass" if v else "fail", lang)
@@ -65,19 +65,27 @@ def _cell(col: Column, cell: Cell, row_unit: str, lang: Lang) -> str:
     return f"<td>{escape(text)}</td>"
 
 
+def _heading(key: str, lang: Lang) -> str:
+    """A column's heading: its own label (``col_KEY``) where the key also names a section."""
+    own = label(f"col_{key}", lang)
+    return own if own != f"col_{key}" else label(key, lang)
+
+
 def table_html(table: Table, lang: Lang) -> str:
     """A table with translated headings; numbers carry their unit."""
-    skip = ("unit", "label_zh" if lang == "en" else "label_en")
-    cols = [c for c in table.columns if c.key not in skip]
-    head = "".join(
-        f'<th class="{"num" if c.kind in ("num", "int", "share") else ""}">{escape(label(c.key, lang))}</th>'
-        for c in cols
+    skip = (
+        "unit",
+        "label_zh" if lang == "en" else "label_en",
+        *(("id",) if table.name == "indicators" else ()),
     )
+    cols = [c for c in table.columns if c.key not in skip]
+    css = {c.key: "num" if c.kind in ("num", "int", "share") else "" for c in cols}
+    head = "".join(f'<th class="{css[c.key]}">{escape(_heading(c.key, lang))}</th>' for c in cols)
     body = []
     for row in table.rows:
         unit = _row_unit(table, row)
         cells = [
-            _cell(c, cell, unit, lang)
+            _cell(table, c, cell, unit, lang)
             for c, cell in zip(table.columns, row, strict=True)
             if c.key not in skip
         ]

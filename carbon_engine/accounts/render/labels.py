@@ -107,6 +107,8 @@ _L: dict[str, tuple[str, str]] = {
     "version": ("Version", "版本"),
     "key": ("Key", "配置项"),
     "needed_for": ("Needed for", "用途"),
+    "col_missing": ("Why not available", "未能计算或评判的原因"),
+    "col_period": ("Retired against", "抵销所属报告期"),
     "label_en": ("Indicator", "指标"),
     "label_zh": ("Indicator", "指标"),
     "gross_t": ("Gross emissions", "总排放"),

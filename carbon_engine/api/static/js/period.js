@@ -37,7 +37,7 @@ function kpi(label, content) {
 }
 
 function indicatorRow(kind, ind, i) {
-  const share = ind.unit === "1";
+  const share = ind.unit === "" || ind.unit === "1"; // fractions: shown in %
   const label = lang() === "zh" ? ind.label_zh : ind.label_en;
   const cmp = ind.comparison === "max" ? "≤ " : ind.comparison === "min" ? "≥ " : "";
   const target = ind.target === null ? el("span", { class: "muted" }, p("no_target")) : el("span", {}, cmp, figure(`${kind}-ind-${i}-target`, ind.target, ind.unit, 3, share));
