@@ -25,6 +25,7 @@ from carbon_engine.accounts.render.csv_out import csv_zip, write_csv_dir
 from carbon_engine.accounts.render.html import render_html
 from carbon_engine.accounts.render.labels import LANGS, Lang
 from carbon_engine.accounts.render.schema import schema_errors
+from iiot_core import logs
 from iiot_core.errors import ConfigError, StoreError
 from iiot_core.runner import EXIT_FAILED, EXIT_OK, EXIT_REFUSED, print_problems
 from iiot_core.settings import CoreEnv, from_env
@@ -50,6 +51,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=LANGS, default="en", help="language of the HTML page (en, zh)")
     p.add_argument("--out", type=Path, help="output file (csv: a folder, or FILE.zip); default stdout")
     p.add_argument("--verify", type=Path, metavar="REPORT", help="check the digest of a report.json and exit")
+    p.add_argument(
+        "--log-level",
+        help="WARNING by default: the replay logs what the live engine logged (e.g. readings dropped by "
+        "max_rate) once more (env ZCF_LOG_LEVEL)",
+    )
     return p
 
 
@@ -57,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: 0 written, 2 for a refused file, option or period, 1 when the store fails."""
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        logs.setup(args.log_level or from_env(CoreEnv).log_level or "WARNING")
         if args.verify is not None:
             return verify_file(args.verify)
         if args.plant is None or args.period is None:

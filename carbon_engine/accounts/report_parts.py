@@ -16,6 +16,7 @@ from typing import Any
 
 import iiot_core
 from carbon_engine.accounts.config import AccountsCfg
+from carbon_engine.accounts.ledger import Difference
 from carbon_engine.accounts.render.canonical import seal
 from carbon_engine.accounts.report_sections import clean
 from carbon_engine.config import PlantCfg
@@ -125,11 +126,13 @@ def _boundary(type_ii: bool) -> dict[str, Any]:
 def recompute_section(
     live: Mapping[str, Mapping[str, float]],
     recomputed: Mapping[str, Mapping[str, float]],
-    live_hours: int,
-    recomputed_hours: int,
+    hours: Difference,
+    counts: tuple[int, int, int],
     site: str,
 ) -> dict[str, Any]:
-    """Live totals (stored results read back) against totals recomputed from raw telemetry."""
+    """Live totals (stored results read back) against totals recomputed from raw telemetry,
+    over the hours closed by the as-of time; ``hours``: the hour-by-hour comparison of the two
+    ledgers; ``counts``: live hours, recomputed hours, and running ones (not yet published)."""
     worst: tuple[float, str, str] = (0.0, "", "")
     within = True
     for node in sorted(set(live) | set(recomputed)):
@@ -150,16 +153,26 @@ def recompute_section(
         }
         for p in sorted(set(site_live) | set(site_re))
     ]
+    same_hours = not hours.only_a and not hours.only_b
     return {
         "live_source": "the engine's stored 1h results (measurement carbon), latest revision",
         "recomputed_source": METHODOLOGY["recompute"],
-        "live_hours": live_hours,
-        "recomputed_hours": recomputed_hours,
+        "compared": "hours closed by the as-of time; the running hour is in the figures, not yet published",
+        "live_hours": counts[0],
+        "recomputed_hours": counts[1],
+        "running_hours": counts[2],
         "site": rows,
         "max_abs_diff": clean(worst[0]),
         "max_diff_at": {"node": worst[1], "point": worst[2]} if worst[1] else None,
+        "hourly": {
+            "values_compared": hours.compared,
+            "max_rel_diff": clean(hours.max_rel),
+            "max_rel_diff_at": hours.where or None,
+            "only_live": hours.only_a,
+            "only_recomputed": hours.only_b,
+        },
         "tolerance": {"abs": ABS_TOLERANCE, "rel": REL_TOLERANCE},
-        "equal": within and live_hours == recomputed_hours,
+        "equal": within and same_hours and hours.max_rel <= REL_TOLERANCE,
     }
 
 

@@ -12,6 +12,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from carbon_engine.accounts.ledger import Difference
 from carbon_engine.accounts.report_parts import PeriodInfo, ReportParts, assemble, header, recompute_section
 from carbon_engine.accounts.report_sections import (
     emissions_section,
@@ -169,7 +170,9 @@ def build(plant_path: Path = PLANT_FILE) -> dict[str, Any]:
             ]
         },
         nodes=nodes_section(engine.core.topo.nodes, totals),
-        recompute=recompute_section(totals, totals, hours, hours, engine.site),
+        recompute=recompute_section(
+            totals, totals, Difference(0.0, "", 10, [], []), (hours, hours, 0), engine.site
+        ),
         missing=[{"key": "accounts.base_year", "needed_for": "reductions", "message": "not configured"}],
     )
     return assemble(parts)
