@@ -48,9 +48,11 @@ def create_app(
     *,
     offsets_ledger: OffsetLedger | None = None,
     plant_path: Path | None = None,
+    store_url: str | None = None,
 ) -> FastAPI:
     """The FastAPI app over an engine view, an optional store reader (history needs it), the
-    plant's offsets ledger (``/api/v1/offsets``) and the plant file (``/api/v1/reports``)."""
+    plant's offsets ledger (``/api/v1/offsets``) and the plant file (``/api/v1/reports``; with
+    ``store_url`` a report is built in a worker thread with a reader of its own)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
     ctx = AppContext(
         settings=settings,
@@ -60,6 +62,7 @@ def create_app(
         auth=auth,
         offsets=offsets_ledger,
         plant_path=plant_path,
+        store_url=store_url,
     )
     ctx.metrics.registry.register(EngineCollector(view))
 

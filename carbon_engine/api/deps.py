@@ -27,6 +27,7 @@ class AppContext:
     auth: Authenticator
     offsets: OffsetLedger | None = None  # the plant's offsets ledger, when configured
     plant_path: Path | None = None  # the plant file, for period reports (/api/v1/reports)
+    store_url: str | None = None  # reports are then built off the event loop, with their own reader
 
 
 def _context(request: Request) -> AppContext:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass, field
+from pathlib import Path as PathLike
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request
@@ -25,6 +26,7 @@ from carbon_engine.api.deps import Context, Reader
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import PROBLEMS, Problem
 from iiot_core.errors import ConfigError, StoreError
+from iiot_core.store.base import StoreReader
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +53,27 @@ def _cache(request: Request) -> ReportCache:
     return cache
 
 
-async def _report(ctx: Context, reader: Reader, cache: ReportCache, period: str) -> dict[str, Any]:
+async def _build(plant_path: PathLike, url: str | None, reader: StoreReader, period: str) -> dict[str, Any]:
+    """The report; with a store URL in a worker thread with its own reader and event loop, so that
+    the replay's computing does not hold up the engine, which shares this loop."""
     from carbon_engine.accounts.report import build_report
 
+    if url is None:
+        return await build_report(plant_path, reader, period, source=reader.description)
+
+    async def apart() -> dict[str, Any]:
+        from iiot_core.store.registry import open_reader  # as the engine opens its reader: lazily
+
+        own = open_reader(url)
+        try:
+            return await build_report(plant_path, own, period, source=reader.description)
+        finally:
+            await own.close()
+
+    return await asyncio.to_thread(asyncio.run, apart())
+
+
+async def _report(ctx: Context, reader: Reader, cache: ReportCache, period: str) -> dict[str, Any]:
     if ctx.plant_path is None:
         raise HTTPException(503, "reports are unavailable: the API was started without the plant file")
     lock = cache.locks.setdefault(period, asyncio.Lock())
@@ -63,7 +83,7 @@ async def _report(ctx: Context, reader: Reader, cache: ReportCache, period: str)
             return hit[1]
         try:
             async with asyncio.timeout(_BUILD_TIMEOUT_S):
-                report = await build_report(ctx.plant_path, reader, period, source=reader.description)
+                report = await _build(ctx.plant_path, ctx.store_url, reader, period)
         except ValueError as exc:  # a period key the calendar refuses (PeriodError)
             raise HTTPException(422, str(exc)) from None
         except ConfigError as exc:

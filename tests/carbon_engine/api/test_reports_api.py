@@ -71,3 +71,17 @@ async def test_without_the_plant_file_reports_are_unavailable(store: PlayedStore
         r = await c.get("/api/v1/reports/2026-11", headers=auth(Role.viewer))
     await reader.close()
     assert r.status_code == 503 and "plant file" in r.json()["detail"]
+
+
+@pytest.mark.timeout(120)
+async def test_with_the_store_url_a_report_is_built_apart_with_the_same_figures(
+    store: PlayedStore, client: httpx.AsyncClient
+) -> None:
+    reader = open_reader(store.url)
+    app = create_app(api_settings(), store.engine, reader, plant_path=store.plant_path, store_url=store.url)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        apart = (await c.get("/api/v1/reports/2026-11", headers=auth(Role.viewer))).json()
+    await reader.close()
+    here = (await client.get("/api/v1/reports/2026-11", headers=auth(Role.viewer))).json()
+    assert apart["nodes"] == here["nodes"] and apart["emissions"] == here["emissions"]
+    assert apart["recompute"]["equal"] is True
