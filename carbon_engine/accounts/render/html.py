@@ -167,6 +167,23 @@ def _t(kg: float | None) -> float | None:
     return None if kg is None else kg / 1000.0
 
 
+def _instruments_extra(r: dict[str, Any], lang: Lang) -> str:
+    inst = r.get("instruments")
+    if not inst:
+        return ""
+    rows = [
+        (label(k, lang), number(inst.get(k), f"/instruments/{k}", "kWh", 1))
+        for k in ("grid_kwh", "covered_kwh", "hourly_matched_kwh")
+        if k in inst
+    ]
+    surplus = [
+        f"{escape(x['id'])} {number(x['kwh'], f'/instruments/surplus/{i}/kwh', 'kWh', 1)}"
+        for i, x in enumerate(inst.get("surplus", []))
+    ]
+    rows.append((label("surplus", lang), "; ".join(surplus) or escape(label("none", lang))))
+    return _kv(rows)
+
+
 def _offsets_extra(r: dict[str, Any], lang: Lang) -> str:
     net = (r.get("offsets") or {}).get("net")
     if net is None:
@@ -248,8 +265,14 @@ def body_html(report: dict[str, Any], lang: Lang) -> str:
     """The page's ``<main>``: every section of the report."""
     tables = {t.name: t for t in all_tables(report)}
     parts = [_header(report, lang), _summary(report, lang)]
-    for name in ("energy", "emissions", "instruments", "indicators"):
+    for name in ("energy", "emissions"):
         parts.append(_section(name, lang, table_html(tables[name], lang)))
+    parts.append(
+        _section(
+            "instruments", lang, _instruments_extra(report, lang) + table_html(tables["instruments"], lang)
+        )
+    )
+    parts.append(_section("indicators", lang, table_html(tables["indicators"], lang)))
     parts.append(
         _section("offsets", lang, _offsets_extra(report, lang) + table_html(tables["offsets"], lang))
     )

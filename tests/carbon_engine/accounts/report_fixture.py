@@ -100,6 +100,8 @@ def build(plant_path: Path = PLANT_FILE) -> dict[str, Any]:
         emissions=emissions_section(site, s2m, market_estimate),
         instruments={
             "covered_kwh": covered,
+            "grid_kwh": site["grid_import_kwh"],
+            "hourly_matched_kwh": covered * 0.8,
             "contracts": [{"id": "gec-2026", "kind": "gec", "label": "GEC", "applied_kwh": covered}],
             "surplus": [{"id": "ppa-wind", "kwh": 12.5}],
             "renewable_share_annual": share,
