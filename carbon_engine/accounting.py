@@ -26,6 +26,7 @@ from carbon_engine.windows import Acc
 
 MS_PER_H = 3_600_000.0
 SITE_ONLY = ("grid_import_kwh", "self_consumed_kwh", "covered_kwh", "grid_residual_kg")
+CONTRACT_KINDS = ("gec", "ppa", "green_power_trading")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Rate:
     start_ms: int
     end_ms: int
     kwh_per_ms: float
+    kind: str = "gec"
 
 
 def validity_ms(p: PeriodCfg, zone: zoneinfo.ZoneInfo) -> tuple[int, int]:
@@ -53,13 +55,17 @@ def contract_rates(contracts: list[ContractCfg], tz: str) -> list[Rate]:
     for c in contracts:
         for p in c.periods:
             start, end = validity_ms(p, zone)
-            out.append(Rate(start, end, p.mwh * 1000.0 / (end - start)))
+            out.append(Rate(start, end, p.mwh * 1000.0 / (end - start), c.kind))
     return out
 
 
-def coverage_kwh(rates: list[Rate], start: int, end: int) -> float:
-    """Instrument volume falling in [start, end)."""
-    return sum(r.kwh_per_ms * max(0, min(end, r.end_ms) - max(start, r.start_ms)) for r in rates)
+def coverage_kwh(rates: list[Rate], start: int, end: int, kind: str | None = None) -> float:
+    """Instrument volume falling in [start, end), of one kind of instrument or of all."""
+    return sum(
+        r.kwh_per_ms * max(0, min(end, r.end_ms) - max(start, r.start_ms))
+        for r in rates
+        if kind is None or r.kind == kind
+    )
 
 
 class Accountant:
@@ -107,7 +113,8 @@ class Accountant:
         g, s = float(q[self.grid].sum()), float(q[self.selfc].sum())
         residual = float(rm[self.grid].sum())  # grid import at the residual mix, before instruments
         e_site = g + s
-        covered = min(g, coverage_kwh(self.rates, start, end))
+        offered = coverage_kwh(self.rates, start, end)
+        covered = min(g, offered)
         market = residual * (g - covered) / g if g > 0 else 0.0
         loc_elec = float(loc[self.grid].sum() + loc[self.selfc].sum())
         l_e = loc_elec / e_site if e_site > 0 else 0.0
@@ -129,10 +136,17 @@ class Accountant:
         c = self.col
         out[:, c["electricity_kwh"]] = elec
         out[:, c["energy_kwh"]] = energy
-        out[:, c["power_kw"]] = elec / max((end - start) / MS_PER_H, 1e-9)
+        hours = max((end - start) / MS_PER_H, 1e-9)
+        out[:, c["power_kw"]] = elec / hours
         out[:, c["scope1_kg"]] = s1
         out[:, c["scope2_location_kg"]] = elec * l_e + heat
         out[:, c["scope2_market_kg"]] = elec * m_e + heat
+        out[:, c["emissions_location_kg_per_h"]] = (s1 + elec * l_e + heat) / hours
+        out[:, c["emissions_market_kg_per_h"]] = (s1 + elec * m_e + heat) / hours
+        # Scope 2 of electricity is settled at the site: every consuming node's electricity
+        # carries the site's factor; undefined where a node used no electricity.
+        out[:, c["intensity_electricity_location_kg_per_kwh"]] = np.where(elec > 0, l_e, np.nan)
+        out[:, c["intensity_electricity_market_kg_per_kwh"]] = np.where(elec > 0, m_e, np.nan)
         out[:, c["upstream_kg"]] = up
         out[:, c["units"]] = units
         out[:, c["generation_kwh"]] = gen[:, 0]
@@ -148,6 +162,9 @@ class Accountant:
         out[0, c["self_consumed_kwh"]] = s
         out[0, c["covered_kwh"]] = covered
         out[0, c["grid_residual_kg"]] = residual
+        for kind in CONTRACT_KINDS:  # the cover split by instrument, in proportion when capped
+            part = coverage_kwh(self.rates, start, end, kind)
+            out[0, c[f"covered_{kind}_kwh"]] = part * covered / offered if offered > 0 else 0.0
         return out
 
     def _ratios(self, out: np.ndarray, energy: np.ndarray, units: np.ndarray) -> None:

@@ -37,16 +37,26 @@ class AlertBook:
             self._load(path)
 
     def raise_(
-        self, rule: str, subject: str, severity: Severity, message: str, value: float | None, ts: int
+        self,
+        rule: str,
+        subject: str,
+        severity: Severity,
+        message: tuple[str, str],
+        value: float | None,
+        ts: int,
     ) -> AlertView | None:
-        """Raise, unless already active (then only the value is refreshed: no new event)."""
+        """Raise, unless already active (then only the value is refreshed: no new event).
+
+        ``message``: the text in English and in Chinese.
+        """
         aid = alert_id(rule, subject)
         cur = self.active.get(aid)
         if cur is not None:
             self.deduplicated += 1
             self.active[aid] = replace(cur, value=value)
             return None
-        view = AlertView(aid, rule, subject, severity, "raised", message, value, ts)
+        en, zh = message
+        view = AlertView(aid, rule, subject, severity, "raised", en, value, ts, message_zh=zh)
         self.active[aid] = view
         self._save()
         log.info("alert raised id=%s value=%s", aid, value)

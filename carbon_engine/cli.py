@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="DEMO ONLY: let anyone read the API without a token (writes still need one) "
         "(env ZCF_API_OPEN_READ_ONLY=1)",
     )
+    p.add_argument(
+        "--api-docs",
+        action="store_true",
+        default=None,
+        help="serve /docs, the API's Swagger UI from local files (env ZCF_API_DOCS=1; default off)",
+    )
     p.add_argument("--store", metavar="URL", help="store URL for API history (env ZCF_STORE_URL)")
     p.add_argument(
         "--client-id",
@@ -150,8 +156,13 @@ def _api_settings(args: argparse.Namespace) -> Any:
     except ImportError as exc:
         log.warning("operator API not available (%s); running without HTTP", exc)
         return None
-    flags = {"host": "--http-host", "port": "--http-port", "tokens_file": "--tokens-file"}
-    given = {"tokens_file": args.tokens_file, "open_read_only": args.open_read_only}
+    flags = {
+        "host": "--http-host",
+        "port": "--http-port",
+        "tokens_file": "--tokens-file",
+        "docs": "--api-docs",
+    }
+    given = {"tokens_file": args.tokens_file, "open_read_only": args.open_read_only, "docs": args.api_docs}
     settings = from_env(api.ApiSettings, flags, host=args.http_host, port=args.http_port, **given)
     if settings.tokens_file is None:
         settings = settings.model_copy(update={"tokens_file": args.data_dir / TOKENS_FILE})

@@ -194,7 +194,10 @@ class ContractCfg(_Strict):
 class _Rule(_Strict):
     id: str
     severity: Severity = "warning"
+    # Shown with the alert; empty: the engine's own text for the rule's kind. The dashboard
+    # shows message_zh in Chinese (the built-in Chinese text where it is empty).
     message: str = ""
+    message_zh: str = ""
 
     _id = field_validator("id")(_segment)
 

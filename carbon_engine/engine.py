@@ -237,7 +237,14 @@ class Engine:
     def tree(self) -> list[Node]:
         return [
             Node(
-                n.path, n.level, n.name, n.parent, n.label_en, n.label_zh, self._children(n.path, n.children)
+                n.path,
+                n.level,
+                n.name,
+                n.parent,
+                n.label_en,
+                n.label_zh,
+                self._children(n.path, n.children),
+                self.plant.site.timezone if n.level == "site" else "",
             )
             for n in self.topo.nodes
         ]
@@ -298,8 +305,9 @@ class Engine:
                 publishing=self.pub.publishing,
                 alerts_active={s: active.get(s, 0) for s in ("info", "warning", "critical")},
                 site_power_kw=site.power_kw if site else 0.0,
-                site_intensity_location_kg_per_kwh=site.intensity_location_kg_per_kwh if site else 0.0,
-                site_intensity_market_kg_per_kwh=site.intensity_market_kg_per_kwh if site else 0.0,
+                # 0 where undefined (no energy): a gauge has no "undefined"
+                site_intensity_location_kg_per_kwh=(site and site.intensity_location_kg_per_kwh) or 0.0,
+                site_intensity_market_kg_per_kwh=(site and site.intensity_market_kg_per_kwh) or 0.0,
                 readings_dropped=dict(faults.dropped),
                 gaps=dict(faults.gaps),
                 gap_seconds=dict(faults.gap_s),

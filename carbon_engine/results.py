@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from carbon_engine.accounting import CONTRACT_KINDS
 from carbon_engine.freshness import Fresh
 from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
-from carbon_engine.units import POINT_UNITS, factor_point
+from carbon_engine.units import CARRIER_POINTS, POINT_UNITS, factor_point
 from carbon_engine.view import LiveValues
 from iiot_core import topics
 from iiot_core.codec import encode
@@ -162,26 +163,55 @@ def result_series(site: str, nodes: list[NodeSpec], sizes: list[str]) -> dict[st
 
 
 def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fresh) -> LiveValues:
-    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as fresh as ``f``."""
+    """A node's live view: the rolling minute ``r`` and today's totals ``t``, as fresh as ``f``.
+
+    A value the window leaves undefined (no energy, no units) stays None, never 0.
+    """
     v = r.values if r is not None else {}
     d = t.values if t is not None else {}
     units = d.get("units")
+    s1 = d.get("scope1_kg", 0.0)
+    s2l, s2m = d.get("scope2_location_kg", 0.0), d.get("scope2_market_kg", 0.0)
+    has_elec = v.get("electricity_kwh", 0.0) > 0
     return LiveValues(
         path=path,
         ts=f.ts,
         power_kw=v.get("power_kw", 0.0),
-        intensity_location_kg_per_kwh=v.get("intensity_location_kg_per_kwh", 0.0),
-        intensity_market_kg_per_kwh=v.get("intensity_market_kg_per_kwh", 0.0),
+        intensity_location_kg_per_kwh=v.get("intensity_location_kg_per_kwh"),
+        intensity_market_kg_per_kwh=v.get("intensity_market_kg_per_kwh"),
         intensity_kg_per_unit=v.get("intensity_kg_per_unit"),
         energy_per_unit_kwh=v.get("energy_per_unit_kwh"),
-        renewable_share=v.get("renewable_share", 0.0),
+        renewable_share=v.get("renewable_share") if has_elec else None,
         energy_today_kwh=d.get("energy_kwh", 0.0),
-        scope1_today_kg=d.get("scope1_kg", 0.0),
-        scope2_location_today_kg=d.get("scope2_location_kg", 0.0),
-        scope2_market_today_kg=d.get("scope2_market_kg", 0.0),
+        scope1_today_kg=s1,
+        scope2_location_today_kg=s2l,
+        scope2_market_today_kg=s2m,
         units_today=units if units else None,
         factor_versions=r.factor_versions if r is not None else (),
         age_s=f.age_s,
         stale=f.stale,
         stale_after_s=f.stale_after_s,
+        emissions_location_kg_per_h=v.get("emissions_location_kg_per_h", 0.0),
+        emissions_market_kg_per_h=v.get("emissions_market_kg_per_h", 0.0),
+        emissions_today_location_kg=s1 + s2l,
+        emissions_today_market_kg=s1 + s2m,
+        intensity_location_kg_per_unit=v.get("intensity_location_kg_per_unit"),
+        intensity_electricity_location_kg_per_kwh=v.get("intensity_electricity_location_kg_per_kwh"),
+        intensity_electricity_market_kg_per_kwh=v.get("intensity_electricity_market_kg_per_kwh"),
+        carriers_today={p: d[p] for p in CARRIER_TODAY if p in d},
+        renewable_parts=_renewable_parts(v),
     )
+
+
+CARRIER_TODAY = ("electricity_kwh", *CARRIER_POINTS.values())
+_PARTS = {"onsite": "self_consumed_kwh", **{k: f"covered_{k}_kwh" for k in CONTRACT_KINDS}}
+
+
+def _renewable_parts(v: dict[str, float]) -> dict[str, float]:
+    """Shares of the site's electricity by green source (site results only carry the inputs)."""
+    if "grid_import_kwh" not in v:
+        return {}
+    total = v["grid_import_kwh"] + v.get("self_consumed_kwh", 0.0)
+    if total <= 0:
+        return {}
+    return {k: v.get(p, 0.0) / total for k, p in _PARTS.items()}

@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from carbon_engine.alerts import AlertBook
-from carbon_engine.config import BudgetRule, OfflineRule, PlantCfg, RateRule, StaleRule, ThresholdRule
+from carbon_engine.config import (
+    AlertRule,
+    BudgetRule,
+    OfflineRule,
+    PlantCfg,
+    RateRule,
+    StaleRule,
+    ThresholdRule,
+)
 from carbon_engine.devices import DeviceTracker
 from carbon_engine.node_paths import relative_node
 from carbon_engine.results import WindowResult
@@ -71,9 +79,7 @@ class RuleEngine:
             return None  # a correction of the same window, or windows apart: no rate to speak of
         change = abs(value - prev)
         if change > rule.max_change:
-            return self.book.raise_(
-                rule.id, r.node, rule.severity, _msg(rule.message, rule.point, change), change, r.end
-            )
+            return self.book.raise_(rule.id, r.node, rule.severity, _msg(rule, change), change, r.end)
         if change < rule.max_change - rule.hysteresis:
             return self.book.clear(rule.id, r.node, r.end, change)
         return None
@@ -97,7 +103,7 @@ class RuleEngine:
             return (
                 self.book.clear(rule.id, subject, ts, value)
                 if off
-                else self.book.raise_(rule.id, subject, rule.severity, rule.message, value, ts)
+                else self.book.raise_(rule.id, subject, rule.severity, _msg(rule, value), value, ts)
             )
         if not on:
             st.pending_since = None
@@ -105,9 +111,7 @@ class RuleEngine:
         if st.pending_since is None:
             st.pending_since = ts if since is None else since
         if ts - st.pending_since >= rule.hold_s * 1000:
-            return self.book.raise_(
-                rule.id, subject, rule.severity, _msg(rule.message, rule.point, value), value, ts
-            )
+            return self.book.raise_(rule.id, subject, rule.severity, _msg(rule, value), value, ts)
         return None
 
     # -- ticks --------------------------------------------------------------------------------
@@ -145,7 +149,11 @@ class RuleEngine:
             return None
         projected = r.values[rule.point] * day / elapsed
         if projected > rule.budget:
-            msg = rule.message or f"{rule.point} projected {projected:.0f} > budget {rule.budget:.0f}"
+            msg = _texts(
+                rule,
+                f"{rule.point} projected {projected:.0f} > budget {rule.budget:.0f}",
+                f"{rule.point} 预计 {projected:.0f} 超出今日预算 {rule.budget:.0f}",
+            )
             return self.book.raise_(rule.id, r.node, rule.severity, msg, projected, r.end)
         if projected < rule.budget * (1 - rule.hysteresis):
             return self.book.clear(rule.id, r.node, r.end, projected)
@@ -161,7 +169,8 @@ class RuleEngine:
             last = info.last_arrival if info is not None and info.last_arrival is not None else started
             age = now - last
             if age > rule.stale_s * 1000:
-                msg = rule.message or f"no data from {name} for {age / 1000:.0f} s"
+                s = age / 1000
+                msg = _texts(rule, f"no data from {name} for {s:.0f} s", f"{name} 已 {s:.0f} 秒无数据")
                 out.append(self.book.raise_(rule.id, name, rule.severity, msg, age / 1000, now))
             else:
                 out.append(self.book.clear(rule.id, name, now))
@@ -173,7 +182,7 @@ class RuleEngine:
             if rule.device not in ("*", name):
                 continue
             if info.state == "offline":
-                msg = rule.message or f"{name} is offline"
+                msg = _texts(rule, f"{name} is offline", f"{name} 离线")
                 out.append(self.book.raise_(rule.id, name, rule.severity, msg, None, now))
             elif info.state == "online":
                 out.append(self.book.clear(rule.id, name, now))
@@ -194,5 +203,10 @@ class RuleEngine:
             )
 
 
-def _msg(message: str, point: str, value: float) -> str:
-    return message or f"{point} = {value:.4g}"
+def _texts(rule: AlertRule, en: str, zh: str) -> tuple[str, str]:
+    """The rule's own message in both languages, each falling back to the built-in text."""
+    return rule.message or en, rule.message_zh or zh
+
+
+def _msg(rule: ThresholdRule | RateRule, value: float) -> tuple[str, str]:
+    return _texts(rule, f"{rule.point} = {value:.4g}", f"{rule.point} 当前值 {value:.4g}")

@@ -66,12 +66,17 @@ OUTPUT_UNITS: dict[str, str] = {
     "energy_kwh": "kWh",
     "electricity_kwh": "kWh",
     "power_kw": "kW",
+    "emissions_location_kg_per_h": "kgCO2/h",  # Scope 1 + Scope 2 per hour over the window
+    "emissions_market_kg_per_h": "kgCO2/h",
     "scope1_kg": "kgCO2",
     "scope2_location_kg": "kgCO2",
     "scope2_market_kg": "kgCO2",
     "upstream_kg": "kgCO2e",
     "intensity_location_kg_per_kwh": "kgCO2/kWh",
     "intensity_market_kg_per_kwh": "kgCO2/kWh",
+    # Scope 2 of electricity per kWh of electricity (the other two cover every carrier's kWh)
+    "intensity_electricity_location_kg_per_kwh": "kgCO2/kWh",
+    "intensity_electricity_market_kg_per_kwh": "kgCO2/kWh",
     "intensity_kg_per_unit": "kgCO2/unit",
     "intensity_location_kg_per_unit": "kgCO2/unit",
     "energy_per_unit_kwh": "kWh/unit",
@@ -87,6 +92,9 @@ OUTPUT_UNITS: dict[str, str] = {
     # grid import x residual-mix factor before any instrument: period market-based Scope 2
     # re-matches instruments over a period's grid import (carbon_engine/accounts/)
     "grid_residual_kg": "kgCO2",
+    "covered_gec_kwh": "kWh",  # covered_kwh by instrument
+    "covered_ppa_kwh": "kWh",
+    "covered_green_power_trading_kwh": "kWh",
 }
 
 CARRIER_POINTS: dict[str, str] = {

@@ -25,20 +25,26 @@ class Node:
     label_en: str = ""
     label_zh: str = ""
     children: tuple[str, ...] = ()
+    timezone: str = ""  # the site's IANA time zone, on the site node only
 
 
 @dataclass(frozen=True, slots=True)
 class LiveValues:
-    """Current values of one node: rolling last minute for rates, today (site time) for totals."""
+    """Current values of one node: rolling last minute for rates, today (site time) for totals.
+
+    Intensities and shares are None where they are undefined: no energy (or no electricity)
+    in the last minute, no production counter or no units made.
+    """
 
     path: str
     ts: int  # ms since epoch of the newest sample of the node's meters (its as-of time)
-    power_kw: float
-    intensity_location_kg_per_kwh: float  # location-based Scope 2 + Scope 1 over energy, last minute
-    intensity_market_kg_per_kwh: float
-    intensity_kg_per_unit: float | None  # None where the node has no production counter
+    power_kw: float  # electricity only
+    # Scope 1 + Scope 2 over every carrier's energy (gas and steam in kWh), last minute
+    intensity_location_kg_per_kwh: float | None
+    intensity_market_kg_per_kwh: float | None
+    intensity_kg_per_unit: float | None  # market-based; None where the node has no production counter
     energy_per_unit_kwh: float | None
-    renewable_share: float  # 0..1
+    renewable_share: float | None  # 0..1 of electricity; None without electricity
     energy_today_kwh: float
     scope1_today_kg: float
     scope2_location_today_kg: float
@@ -48,6 +54,20 @@ class LiveValues:
     age_s: float | None = None  # engine clock minus ``ts``; None before the node's first sample
     stale: bool = False  # age over ``stale_after_s`` (or no sample yet)
     stale_after_s: float = 30.0
+    # Emitting now: Scope 1 + Scope 2 per hour over the last minute, and today's total (kgCO2e)
+    emissions_location_kg_per_h: float = 0.0
+    emissions_market_kg_per_h: float = 0.0
+    emissions_today_location_kg: float = 0.0
+    emissions_today_market_kg: float = 0.0
+    intensity_location_kg_per_unit: float | None = None
+    # Scope 2 of electricity per kWh of electricity, last minute
+    intensity_electricity_location_kg_per_kwh: float | None = None
+    intensity_electricity_market_kg_per_kwh: float | None = None
+    # Today's quantity per carrier in its base unit: electricity_kwh, natural_gas_nm3, steam_t, ...
+    carriers_today: dict[str, float] = field(default_factory=dict)
+    # Site only: the renewable share's parts over the last minute (onsite, gec, ppa,
+    # green_power_trading); instruments are spread evenly over their periods, so an estimate.
+    renewable_parts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +83,7 @@ class AlertView:
     acked_ts: int | None = None
     acked_by: str | None = None
     cleared_ts: int | None = None
+    message_zh: str = ""
 
 
 @dataclass(frozen=True, slots=True)

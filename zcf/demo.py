@@ -72,6 +72,7 @@ def _roles(args: argparse.Namespace, store_url: str) -> list[tuple[str, list[str
                 *("engine", "--plant", str(args.examples / "plant.toml")),
                 *("--data-dir", data, "--http-port", str(args.port), "--store", store_url),
                 "--open-read-only",  # the demo's API reads without a token; writes need one
+                "--api-docs",
             ],
         ),
     ]

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 import iiot_core
 from carbon_engine.accounts.offsets import OffsetLedger
-from carbon_engine.api import dashboard, errors
+from carbon_engine.api import dashboard, docs, errors
 from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
@@ -70,7 +70,7 @@ def create_app(
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         log.info("operator API ready history=%s", "on" if reader is not None else "off")
         _log_access_mode(settings, auth)
-        missing = dashboard.missing_assets()
+        missing = dashboard.missing_assets() + (docs.missing_docs_assets() if settings.docs else [])
         if missing:
             log.warning("dashboard assets missing files=%s run=%r", missing, dashboard.BUILD_HINT)
         yield
@@ -81,8 +81,9 @@ def create_app(
         version=iiot_core.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        # FastAPI's /docs and /redoc pages load their scripts from a CDN, which the
-        # Content-Security-Policy forbids; /openapi.json stays for any OpenAPI viewer.
+        # FastAPI's own /docs and /redoc pages load their scripts from a CDN, which the
+        # Content-Security-Policy forbids (and a plant network may not reach): docs.py serves
+        # /docs from the app's files instead, when enabled.
         docs_url=None,
         redoc_url=None,
     )
@@ -93,6 +94,7 @@ def create_app(
     app.include_router(reports.assets)
     app.include_router(ops.router)
     dashboard.mount(app)
+    docs.mount(app, settings.docs)
     app.add_middleware(RequestCounter, metrics=ctx.metrics)
     app.add_middleware(Guard, max_body=settings.max_body_bytes)
     return app

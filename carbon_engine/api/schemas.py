@@ -22,23 +22,46 @@ class NodeOut(_Out):
     label_en: str
     label_zh: str
     children: list[str]
+    timezone: str = Field(description="the site's IANA time zone (site node only, else empty)")
 
 
 class LiveOut(_Out):
+    """A node's live values; intensities and shares are null where undefined (no energy, no units)."""
+
     path: str
     ts: int = Field(
         description="as-of time: ms since the epoch (UTC) of the newest sample of the node's meters"
     )
-    power_kw: float
-    intensity_location_kg_per_kwh: float
-    intensity_market_kg_per_kwh: float
-    intensity_kg_per_unit: float | None
+    power_kw: float = Field(description="electric power, last minute")
+    intensity_location_kg_per_kwh: float | None = Field(
+        description="Scope 1 + location-based Scope 2 per kWh of all energy (gas, steam in kWh), last minute"
+    )
+    intensity_market_kg_per_kwh: float | None
+    intensity_kg_per_unit: float | None = Field(description="market-based, per unit made, last minute")
+    intensity_location_kg_per_unit: float | None
     energy_per_unit_kwh: float | None
-    renewable_share: float = Field(description="0..1")
+    intensity_electricity_location_kg_per_kwh: float | None = Field(
+        description="location-based Scope 2 of electricity per kWh of electricity, last minute"
+    )
+    intensity_electricity_market_kg_per_kwh: float | None
+    renewable_share: float | None = Field(description="0..1 of electricity; null without electricity")
+    renewable_parts: dict[str, float] = Field(
+        description="site only: shares of electricity by source (onsite, gec, ppa, green_power_trading),"
+        " last minute; instruments spread evenly over their periods, so an estimate"
+    )
+    emissions_location_kg_per_h: float = Field(
+        description="emitting now: Scope 1 + location-based Scope 2, kgCO2e per hour over the last minute"
+    )
+    emissions_market_kg_per_h: float
     energy_today_kwh: float
     scope1_today_kg: float
     scope2_location_today_kg: float
     scope2_market_today_kg: float
+    emissions_today_location_kg: float = Field(description="Scope 1 + location-based Scope 2 today")
+    emissions_today_market_kg: float
+    carriers_today: dict[str, float] = Field(
+        description="today per carrier in its base unit: electricity_kwh, natural_gas_nm3, steam_t, ..."
+    )
     units_today: float | None
     factor_versions: list[str]
     age_s: float | None = Field(description="engine clock minus ts, s; null before the first sample")
@@ -53,6 +76,7 @@ class AlertOut(_Out):
     severity: Severity
     state: AlertState
     message: str
+    message_zh: str = Field(description="the message in Chinese")
     value: float | None
     raised_ts: int
     acked_ts: int | None

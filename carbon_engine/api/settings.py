@@ -30,5 +30,7 @@ class ApiSettings(BaseSettings):
     tokens: str = ""
     # Demo only: requests without a token read as viewers; writes still need a token.
     open_read_only: bool = False
+    # /docs, the Swagger UI of the API from the app's own files; off: the route does not exist.
+    docs: bool = False
     # Bodies longer than this are refused with 413 before they are read (the API takes small JSON).
     max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=16 * 1024 * 1024)

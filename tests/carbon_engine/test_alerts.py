@@ -55,6 +55,8 @@ stale_s = 90
 [[alerts]]
 id = "offline"
 kind = "offline"
+message = "Device offline"
+message_zh = "设备离线"
 
 [[alerts]]
 id = "budget"
@@ -138,9 +140,8 @@ def test_rate_of_change_and_budget(tmp_path: Path) -> None:
     e.ingest(telemetry("main-meter", T0 + 4 * 60_000, {"import_energy": c}))
     out += e.advance(T0 + 4 * 60_000)
     step = [a for a in e.alerts() if a.rule == "power-step"]
-    assert (
-        step and step[0].message == "power_kw = 300" and step[0].state == "cleared"
-    )  # raised at +3, cleared at +4
+    assert step and step[0].message == "power_kw = 300" and step[0].state == "cleared"
+    assert step[0].message_zh == "power_kw 当前值 300"  # raised at +3, cleared at +4
     alert_topics = {m.topic for m in out if "/_alerts/" in m.topic}
     assert topics.alert("plant1", step[0].id) in alert_topics
     # 16.7 kWh x 0.6096 = 10.16 kg by 10:04 local: 10.16 x 24 / 10.07 h = 24.2 kg > 20 kg budget.
@@ -185,6 +186,10 @@ def test_stale_and_offline_devices(tmp_path: Path) -> None:
     e.advance(T0 + 102_000)
     assert {a.node for a in e.alerts(state="raised") if a.rule == "offline"} == {"main-meter", "agent:edge-1"}
     assert {d.device: d.state for d in e.devices()}["agent:edge-1"] == "offline"
+    # Both languages travel with the alert: the rule's own texts, else the built-in ones.
+    offline = next(a for a in e.alerts(state="raised") if a.rule == "offline")
+    assert (offline.message, offline.message_zh) == ("Device offline", "设备离线")
+    assert {a.message_zh for a in e.alerts() if a.rule == "stale"} == {"main-meter 已 100 秒无数据"}
     up = DeviceStatus(schema=SCHEMA_VERSION, state="online", ts=T0)
     e.status(topics.agent_status("plant1", "edge-1"), up)
     e.advance(T0 + 103_000)

@@ -41,6 +41,25 @@ def test_live_values_and_today() -> None:
     assert "cn-grid-east-2023@2023" in site.factor_versions
 
 
+def test_live_emitting_now_carriers_and_undefined_values() -> None:
+    """Worked by hand in golden/pv_self_consumption/README.md: 330 kg/h, 219.456 kg/h, 0.55."""
+    e = Engine.from_file(PV_CASE / "plant.toml")
+    feed(e, read_lines(PV_CASE / "input.jsonl"), flush=False)
+    live = {v.path: v for v in e.live()}
+    site, pv = live["plant1"], live["plant1/utilities/pv"]
+    assert abs(site.emissions_location_kg_per_h - 330) < 1e-6
+    assert abs(site.emissions_market_kg_per_h - 219.456) < 1e-6
+    assert abs(site.emissions_today_location_kg - site.scope1_today_kg - site.scope2_location_today_kg) < 1e-9
+    assert site.intensity_electricity_location_kg_per_kwh == 0.55
+    assert site.carriers_today == {"electricity_kwh": site.energy_today_kwh}
+    assert site.renewable_parts == {"onsite": 0.4, "gec": 0.0, "ppa": 0.0, "green_power_trading": 0.0}
+    # The PV line used no energy: its intensities and share are undefined, not 0.
+    assert pv.intensity_location_kg_per_kwh is None and pv.intensity_market_kg_per_kwh is None
+    assert pv.intensity_electricity_location_kg_per_kwh is None and pv.renewable_share is None
+    assert pv.emissions_location_kg_per_h == 0 and pv.renewable_parts == {}
+    assert next(n for n in e.tree() if n.level == "site").timezone == "Asia/Shanghai"
+
+
 def test_onsite_zero_policy(tmp_path: Path) -> None:
     plant = tmp_path / "plant.toml"
     plant.write_text(

@@ -43,6 +43,8 @@ class MetricSpec:
 # rates and ratios are averaged over an interval, window amounts are summed.
 _TABLE: tuple[tuple[str, str, Agg], ...] = (
     ("power_kw", "kW", "mean"),
+    ("emissions_location_kg_per_h", "kgCO2/h", "mean"),
+    ("emissions_market_kg_per_h", "kgCO2/h", "mean"),
     ("energy_kwh", "kWh", "sum"),
     ("electricity_kwh", "kWh", "sum"),
     ("generation_kwh", "kWh", "sum"),
@@ -51,6 +53,8 @@ _TABLE: tuple[tuple[str, str, Agg], ...] = (
     ("self_consumed_kwh", "kWh", "sum"),
     ("intensity_location_kg_per_kwh", "kgCO2/kWh", "mean"),
     ("intensity_market_kg_per_kwh", "kgCO2/kWh", "mean"),
+    ("intensity_electricity_location_kg_per_kwh", "kgCO2/kWh", "mean"),
+    ("intensity_electricity_market_kg_per_kwh", "kgCO2/kWh", "mean"),
     ("intensity_kg_per_unit", "kgCO2/unit", "mean"),
     ("intensity_location_kg_per_unit", "kgCO2/unit", "mean"),
     ("energy_per_unit_kwh", "kWh/unit", "mean"),

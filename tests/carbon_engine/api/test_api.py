@@ -38,6 +38,13 @@ async def test_live_has_every_node_with_live_numbers(client: httpx.AsyncClient) 
     assert 0 <= site["renewable_share"] <= 1
     line1 = live["plant1/assembly/line1"]
     assert line1["intensity_kg_per_unit"] is not None and line1["intensity_kg_per_unit"] > 0
+    assert site["emissions_location_kg_per_h"] > site["emissions_market_kg_per_h"] > 0
+    assert site["carriers_today"]["natural_gas_nm3"] > 0 and site["carriers_today"]["steam_t"] > 0
+    # Gas and steam count in the whole-energy intensity, not in the electricity one.
+    assert site["intensity_electricity_location_kg_per_kwh"] != site["intensity_location_kg_per_kwh"]
+    assert sum(site["renewable_parts"].values()) == pytest.approx(site["renewable_share"])
+    # A node without production has no per-unit figures: null in the JSON, never 0.
+    assert live["plant1/_unassigned"]["intensity_kg_per_unit"] is None
     one = await client.get(f"{API}/live", params={"node": "plant1/assembly/line1"})
     assert [v["path"] for v in one.json()] == ["plant1/assembly/line1"]
 

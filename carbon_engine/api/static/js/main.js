@@ -1,9 +1,12 @@
 // Dashboard entry: load the tree and snapshots once, then follow the SSE stream (no polling).
 import * as api from "./api.js";
 import { applyLabels, lang, onLanguage, t, toggleLanguage } from "./i18n.js";
+import { groupMode, renderAlerts } from "./alerts.js";
+import { setTimeZone, zonedTime } from "./format.js";
+import { renderLines } from "./lines.js";
 import { loadChartLibrary, Trend } from "./trend.js";
 import { badgeKey, received } from "./freshness.js";
-import { renderAlerts, renderDevices, renderLines, renderSite, renderSiteFreshness } from "./views.js";
+import { renderDevices, renderNow, renderSite, renderSiteFreshness } from "./views.js";
 
 const state = { tree: [], byPath: new Map(), live: [], alerts: new Map(), devices: [], trend: null };
 const $ = (id) => document.getElementById(id);
@@ -40,7 +43,9 @@ function treeOrder() {
 function render() {
   const site = siteNode();
   $("site-name").textContent = site ? (lang() === "zh" ? site.label_zh : site.label_en) || site.name : "—";
-  renderSite(site ? state.live.find((v) => v.path === site.path) : null);
+  const siteLive = site ? state.live.find((v) => v.path === site.path) : null;
+  renderNow(siteLive);
+  renderSite(siteLive);
   renderFreshness();
   renderAlerts([...state.alerts.values()], state.byPath, ack);
   renderDevices(state.devices);
@@ -53,7 +58,7 @@ function renderFreshness() {
   const liveBy = new Map(state.live.map((v) => [v.path, v]));
   const siteLive = site ? liveBy.get(site.path) : null;
   const rows = treeOrder().filter((n) => n.level !== "meter" && liveBy.has(n.path)).map((n) => liveBy.get(n.path));
-  renderLines(rows, state.byPath);
+  renderLines(rows, state.byPath, renderFreshness);
   renderSiteFreshness(siteLive);
   setConn(badgeKey(siteLive, rows));
 }
@@ -62,14 +67,19 @@ function linkDown(down) {
   $("link").hidden = !down;
 }
 
-async function ack(id) {
-  try {
-    const updated = await api.ackAlert(id, "operator");
-    state.alerts.set(updated.id, updated);
-    render();
-  } catch (err) {
-    banner(`${t("ack_failed")}: ${err.message}`);
+// One by one through the ack API; the first refusal (a viewer's token: 403) stops the rest
+// and is shown once. Without a token the API answers 401 and the page asks for one first.
+async function ack(ids) {
+  for (const id of ids) {
+    try {
+      const updated = await api.ackAlert(id, "operator");
+      state.alerts.set(updated.id, updated);
+    } catch (err) {
+      banner(`${t("ack_failed")}: ${err.message}`);
+      break;
+    }
   }
+  render();
 }
 
 async function seedTrend() {
@@ -117,7 +127,9 @@ function follow() {
 }
 
 function tick() {
-  $("clock").textContent = new Date().toLocaleTimeString(lang() === "zh" ? "zh-CN" : "en-GB", { hour12: false });
+  const clock = $("clock");
+  clock.textContent = zonedTime(Date.now());
+  clock.title = t("site_time");
   renderFreshness();
 }
 
@@ -125,6 +137,12 @@ async function start() {
   applyLabels();
   $("lang").textContent = t("switch_to");
   $("lang").addEventListener("click", toggleLanguage);
+  for (const m of ["rule", "device"]) {
+    $(`group-${m}`).addEventListener("click", () => {
+      groupMode(m);
+      render();
+    });
+  }
   onLanguage(() => {
     $("lang").textContent = t("switch_to");
     render();
@@ -135,6 +153,8 @@ async function start() {
   const [tree, live, alerts, devices] = await Promise.all([api.getTree(), api.getLive(), api.getAlerts(), api.getDevices()]);
   state.tree = tree;
   state.byPath = new Map(tree.map((n) => [n.path, n]));
+  setTimeZone(tree.find((n) => n.level === "site")?.timezone);
+  tick();
   state.live = live;
   received();
   state.alerts = new Map(alerts.map((a) => [a.id, a]));

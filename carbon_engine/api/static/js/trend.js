@@ -1,11 +1,12 @@
 // The last-hour trend chart: one uPlot series per line plus the site, fed live from SSE.
+import { zoneOptions } from "./format.js";
 import { nodeLabel, t } from "./i18n.js";
 
 const WINDOW_S = 3600;
 // Whole-second tick steps only: a live chart a few seconds old must not label sub-seconds.
 const TICKS_S = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600];
 const COLORS = ["#4fc3f7", "#ffb74d", "#81c784", "#e57373", "#ba68c8", "#fff176", "#90a4ae"];
-const UNITS = { intensity_location_kg_per_kwh: "kgCO₂/kWh", power_kw: "kW", renewable_share: "%" };
+const UNITS = { emissions_location_kg_per_h: "kgCO₂e/h", intensity_location_kg_per_kwh: "kgCO₂/kWh", power_kw: "kW", renewable_share: "%" };
 
 let uPlot = null;
 
@@ -21,16 +22,16 @@ export async function loadChartLibrary() {
 // 24-hour clock labels (control rooms and zh-CN read 14:05, not 2:05pm); seconds on short spans.
 function clockLabels(u, splits) {
   const span = splits.length > 1 ? splits[splits.length - 1] - splits[0] : 0;
-  const opts = { hour: "2-digit", minute: "2-digit", hour12: false };
+  const opts = { hour: "2-digit", minute: "2-digit", hour12: false, ...zoneOptions() };
   if (span < 600) opts.second = "2-digit";
-  return splits.map((s) => new Date(s * 1000).toLocaleTimeString([], opts));
+  return splits.map((s) => new Date(s * 1000).toLocaleTimeString("en-GB", opts));
 }
 
 export class Trend {
   constructor(container, nodes) {
     this.container = container;
     this.nodes = nodes; // [{path, label_en, label_zh, ...}]
-    this.metric = "intensity_location_kg_per_kwh";
+    this.metric = "emissions_location_kg_per_h";
     this.series = new Map(nodes.map((n) => [n.path, []])); // path -> [[sec, value], ...]
     this.chart = null;
     this.pending = false;

@@ -1,22 +1,48 @@
-// Rendering of the cards from plain data; no state lives here.
-import { el, num, pct, time } from "./format.js";
+// Rendering of the site cards and the devices table from plain data; no state lives here.
+import { el, num, pct, time, zoneLabel } from "./format.js";
 import { asOfParts, isStale } from "./freshness.js";
-import { nodeLabel, t } from "./i18n.js";
+import { t } from "./i18n.js";
 
 const $ = (id) => document.getElementById(id);
+const PARTS = ["onsite", "gec", "ppa", "green_power_trading"];
+// Carriers in their base units, as the API names them (carriers_today).
+const CARRIER_UNITS = {
+  electricity_kwh: "kWh", natural_gas_nm3: "Nm³", steam_t: "t", diesel_t: "t", lpg_t: "t", coal_t: "t",
+  heat_gj: "GJ", hydrogen_kg: "kg",
+};
 
 function setText(id, text) {
   const node = $(id);
   if (node && node.textContent !== text) node.textContent = text;
 }
 
+// A value, or "—" with a tooltip saying why it is undefined.
+function setValue(id, value, digits, why) {
+  setText(id, num(value, digits));
+  const node = $(id);
+  if (value === null || value === undefined) node.setAttribute("title", t(why));
+  else node.removeAttribute("title");
+}
+
+export function renderNow(site) {
+  if (!site) return;
+  setText("now-loc", num(site.emissions_location_kg_per_h, 1));
+  setText("now-mkt", num(site.emissions_market_kg_per_h, 1));
+  setText("now-today-loc", num(site.emissions_today_location_kg / 1000, 3));
+  setText("now-today-mkt", num(site.emissions_today_market_kg / 1000, 3));
+}
+
 export function renderSite(site) {
   if (!site) return;
   setText("kpi-power", num(site.power_kw, 1));
-  setText("kpi-intensity", num(site.intensity_location_kg_per_kwh, 3));
-  setText("kpi-intensity-mkt", num(site.intensity_market_kg_per_kwh, 3));
-  setText("kpi-renewable", pct(site.renewable_share));
+  setValue("kpi-elec-loc", site.intensity_electricity_location_kg_per_kwh, 3, "why_no_elec");
+  setValue("kpi-elec-mkt", site.intensity_electricity_market_kg_per_kwh, 3, "why_no_elec");
+  setValue("kpi-intensity", site.intensity_location_kg_per_kwh, 3, "why_no_energy");
+  setValue("kpi-intensity-mkt", site.intensity_market_kg_per_kwh, 3, "why_no_energy");
+  setValue("kpi-renewable", site.renewable_share === null ? null : site.renewable_share * 100, 0, "why_no_elec");
   $("renewable-meter").value = site.renewable_share ?? 0;
+  renderParts(site.renewable_parts ?? {});
+  renderCarriers(site.carriers_today ?? {});
   setText("today-energy", num(site.energy_today_kwh, 1));
   setText("today-s1", num(site.scope1_today_kg, 1));
   setText("today-s2l", num(site.scope2_location_today_kg, 1));
@@ -24,65 +50,39 @@ export function renderSite(site) {
   setText("today-units", num(site.units_today, 0));
 }
 
+// The renewable share's sources: on-site PV, certificates, PPAs (only those that count).
+function renderParts(parts) {
+  const shown = PARTS.filter((k) => (parts[k] ?? 0) > 0 || k === "onsite");
+  $("renewable-parts").replaceChildren(
+    ...shown.map((k) =>
+      el("li", { "data-part": k }, el("span", {}, t(`part_${k}`)), " ", el("span", { class: "pv" }, `${pct(parts[k] ?? 0)} %`)),
+    ),
+  );
+}
+
+function renderCarriers(carriers) {
+  $("carriers").replaceChildren(
+    ...Object.entries(carriers).map(([key, value]) =>
+      el(
+        "div",
+        { class: "kpi", "data-carrier": key, "data-testid": "carrier" },
+        el("span", { class: "k" }, t(`carrier_${key}`)),
+        el("span", { class: "v" }, num(value, key === "steam_t" ? 2 : 1)),
+        el("span", { class: "u" }, CARRIER_UNITS[key] ?? ""),
+      ),
+    ),
+  );
+}
+
 // The site cards' as-of line, greyed and marked when the site's data is stale.
 export function renderSiteFreshness(site) {
   const stale = !site || isStale(site);
-  for (const id of ["c-site", "c-today"]) $(id).classList.toggle("stale", stale);
-  for (const id of ["site-asof", "today-asof"]) $(id).replaceChildren(...(site ? asOfParts(site, el) : []));
-}
-
-export function renderLines(rows, nodesByPath) {
-  const body = $("lines-body");
-  body.replaceChildren(
-    ...rows.map((v) => {
-      const node = nodesByPath.get(v.path);
-      const level = node ? node.level : "line";
-      const emitted = v.scope1_today_kg + v.scope2_location_today_kg;
-      const stale = isStale(v);
-      return el(
-        "tr",
-        { class: `lvl-${level}${stale ? " stale" : ""}`, "data-path": v.path, "data-testid": "line-row", "data-stale": String(stale) },
-        el("td", {}, nodeLabel(node) || v.path),
-        el("td", { class: "num" }, num(v.power_kw, 1)),
-        el("td", { class: "num strong", "data-testid": "line-intensity" }, num(v.intensity_location_kg_per_kwh, 3)),
-        el("td", { class: "num" }, num(v.intensity_kg_per_unit, 3)),
-        el("td", { class: "num" }, num(v.energy_per_unit_kwh, 3)),
-        el("td", { class: "num" }, `${pct(v.renewable_share)} %`),
-        el("td", { class: "num" }, num(v.energy_today_kwh, 1)),
-        el("td", { class: "num" }, num(emitted, 1)),
-        el("td", { class: "asof", "data-testid": "line-asof" }, ...asOfParts(v, el)),
-      );
-    }),
-  );
-}
-
-export function renderAlerts(alerts, nodesByPath, onAck) {
-  const active = alerts.filter((a) => a.state !== "cleared");
-  setText("alert-count", String(active.length));
-  $("no-alerts").hidden = active.length > 0;
-  $("alerts").replaceChildren(...active.map((a) => alertItem(a, nodesByPath, onAck)));
-}
-
-function alertItem(a, nodesByPath, onAck) {
-  const acked = a.state === "acknowledged";
-  const action = acked
-    ? el("span", { class: "acked", "data-testid": "alert-acked" }, `${t("acked")} · ${t("by")} ${a.acked_by ?? ""}`)
-    : el("button", { class: "btn ack", type: "button", "data-testid": "ack", onclick: () => onAck(a.id) }, t("ack"));
-  return el(
-    "li",
-    { class: `alert sev-${a.severity} st-${a.state}`, "data-id": a.id, "data-testid": "alert" },
-    el("span", { class: "sev" }, t(a.severity)),
-    el(
-      "div",
-      { class: "alert-body" },
-      el("div", { class: "alert-msg" }, a.message),
-      el("div", { class: "muted" }, `${nodeLabel(nodesByPath.get(a.node)) || a.node} · ${time(a.raised_ts)}`),
-    ),
-    action,
-  );
+  for (const id of ["c-now", "c-site", "c-today"]) $(id).classList.toggle("stale", stale);
+  for (const id of ["now-asof", "site-asof", "today-asof"]) $(id).replaceChildren(...(site ? asOfParts(site, el) : []));
 }
 
 export function renderDevices(devices) {
+  setText("devices-zone", zoneLabel());
   $("devices-body").replaceChildren(
     ...devices.map((d) =>
       el(
@@ -91,7 +91,7 @@ export function renderDevices(devices) {
         el("td", {}, d.device),
         el("td", {}, el("span", { class: `dot st-${d.state}` }), " ", t(d.state)),
         el("td", {}, time(d.last_seen)),
-        el("td", { class: `q-${d.quality}` }, d.quality === "unknown" ? t("unknown") : d.quality),
+        el("td", { class: `q-${d.quality}` }, t(`q_${d.quality}`)),
       ),
     ),
   );
