@@ -43,6 +43,13 @@ file = "offsets.jsonl"
 """
 
 
+OFFSET = (
+    '{"serial":"VCS-9999-2024-0000001-0003500","registry":"Verra","kind":"vcs","vintage":2024,'
+    '"tco2e":3.5,"retired_on":"2026-11-03","period":"2026-11","evidence":"example retirement",'
+    '"recorded_at_ms":1793664000000,"recorded_by":"test"}'
+)
+
+
 async def _report(store: PlayedStore, plant: Path, as_of_ms: int | None = None) -> dict[str, Any]:
     reader = open_reader(store.url)
     as_of = store.end_ms if as_of_ms is None else as_of_ms
@@ -119,7 +126,7 @@ async def test_configured_accounts_fill_targets_and_offsets(store: PlayedStore, 
     text = EXAMPLE.read_text().replace('target_set = "hunan-2027"', 'target_set = "site-2026"', 1)
     plant.write_text(text + ACCOUNTS)
     shutil.copytree(EXAMPLE.parent / "suppliers", tmp_path / "suppliers")
-    (tmp_path / "offsets.jsonl").write_text("")
+    (tmp_path / "offsets.jsonl").write_text(OFFSET + "\n")
     report = await _report(store, plant)
     assert schema_errors(report) == []
     keys = {m["key"] for m in report["missing"]}
@@ -130,6 +137,12 @@ async def test_configured_accounts_fill_targets_and_offsets(store: PlayedStore, 
     assert share["target"] == 0.35 and share["comparison"] == "min"
     assert share["passed"] == (share["value"] >= 0.35)
     assert share["value"] == report["instruments"]["renewable_share_annual"]
+    # One offset of 3.5 t retired against November, more than the 3 hours' gross emissions: the
+    # month is not called zero carbon, and the report says which rule failed.
+    [entry] = report["offsets"]["entries"]
+    assert entry["serial"] == "VCS-9999-2024-0000001-0003500" and entry["period"] == "2026-11"
     net = report["offsets"]["net"]
-    assert net["offsets_t"] == 0 and net["net_t"] == pytest.approx(net["gross_t"])
-    assert net["zero_carbon"] is False
+    assert net["offsets_t"] == 3.5
+    assert net["net_t"] == pytest.approx(max(net["gross_t"] - 3.5, 0.0))
+    assert net["gross_t"] < 3.5 and net["net_t"] == 0
+    assert net["zero_carbon"] is False and "exceeds_residual" in net["failed_rules"]
