@@ -3,6 +3,7 @@ the report JSON's figure at the element's pointer, rounded as printed."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,13 @@ from playwright.sync_api import Page
 
 from carbon_engine.accounts.render.html import render_html
 from carbon_engine.accounts.render.tables import resolve
+from carbon_engine.accounts.report import build_report
+from iiot_core.store import open_reader
 from tests.carbon_engine.accounts import report_fixture
+from tests.carbon_engine.accounts.report_store import configured_plant, played_store
+from tests.carbon_engine.helpers import ms
+
+START_S = ms("2026-11-18T02:00:05Z") // 1000
 
 _SHOWN = """() => [...document.querySelectorAll('[data-ptr]')].map(el => ({
   ptr: el.dataset.ptr, value: el.dataset.value, text: el.innerText,
@@ -21,8 +28,31 @@ _SHOWN = """() => [...document.querySelectorAll('[data-ptr]')].map(el => ({
 
 
 @pytest.fixture(scope="module")
-def report() -> dict[str, Any]:
+def built() -> dict[str, Any]:
     return report_fixture.build()
+
+
+@pytest.fixture(scope="module")
+def recomputed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """A report built by build_report from a store the example plant (with accounts) ran into."""
+    folder = tmp_path_factory.mktemp("store")
+    store = asyncio.run(played_store(folder, START_S, 2 * 3600))
+
+    async def build() -> dict[str, Any]:
+        reader = open_reader(store.url)
+        try:
+            return await build_report(configured_plant(folder), reader, "2026-11", as_of_ms=store.end_ms)
+        finally:
+            await reader.close()
+
+    return asyncio.run(build())
+
+
+@pytest.fixture(params=["built", "recomputed"])
+def report(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Both reports: one with every table filled by hand, one as build_report makes it."""
+    chosen: dict[str, Any] = request.getfixturevalue(request.param)
+    return chosen
 
 
 def _check_number(report: dict[str, Any], shown: dict[str, Any]) -> None:

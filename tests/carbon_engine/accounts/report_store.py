@@ -3,6 +3,7 @@ results, as ingest writes them), for the report's tests."""
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,3 +32,42 @@ async def played_store(folder: Path, start_s: int, seconds: int, plant_path: Pat
     finally:
         await writer.close()
     return PlayedStore(url, plant_path, run.engine, start_s * 1000, (start_s + seconds) * 1000)
+
+
+ACCOUNTS = """
+[accounts.base_year]
+year = 2024
+scope1_t = 9000
+scope2_market_t = 40000
+energy_tce = 20000
+units = 5000000
+source = "verified 2024 inventory (test)"
+
+[[accounts.targets]]
+name = "site-2026"
+targets = [
+  { indicator = "renewable_share_electricity", min = 0.35 },
+  { indicator = "carbon_per_energy", max = 1.25 },
+]
+
+[accounts.offsets]
+file = "offsets.jsonl"
+"""
+
+
+OFFSET = (
+    '{"serial":"VCS-9999-2024-0000001-0003500","registry":"Verra","kind":"vcs","vintage":2024,'
+    '"tco2e":3.5,"retired_on":"2026-11-03","period":"2026-11","evidence":"example retirement",'
+    '"recorded_at_ms":1793664000000,"recorded_by":"test"}'
+)
+
+
+def configured_plant(folder: Path) -> Path:
+    """The example plant with a base year, its own target set and an offsets ledger holding one
+    offset retired against 2026-11, in ``folder`` (with the supplier files it names)."""
+    plant = folder / "plant.toml"
+    text = EXAMPLE.read_text().replace('target_set = "hunan-2027"', 'target_set = "site-2026"', 1)
+    plant.write_text(text + ACCOUNTS)
+    shutil.copytree(EXAMPLE.parent / "suppliers", folder / "suppliers")
+    (folder / "offsets.jsonl").write_text(OFFSET + "\n")
+    return plant

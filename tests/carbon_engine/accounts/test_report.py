@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -15,39 +14,12 @@ from carbon_engine.accounts.render.schema import schema_errors
 from carbon_engine.accounts.report import build_report
 from iiot_core.store import open_reader
 from tests.carbon_engine.accounts.plant_run import EXAMPLE
-from tests.carbon_engine.accounts.report_store import PlayedStore, played_store
+from tests.carbon_engine.accounts.report_store import PlayedStore, configured_plant, played_store
 from tests.carbon_engine.helpers import ms
 
 START_S = ms("2026-11-18T02:00:05Z") // 1000  # 10:00 in Shanghai: the lines run, PV generates
 SECONDS = 3 * 3600
 RESIDUAL = 0.6096  # kgCO2/kWh, cn-grid-residual-2023 (the library's market-based residual mix)
-
-ACCOUNTS = """
-[accounts.base_year]
-year = 2024
-scope1_t = 9000
-scope2_market_t = 40000
-energy_tce = 20000
-units = 5000000
-source = "verified 2024 inventory (test)"
-
-[[accounts.targets]]
-name = "site-2026"
-targets = [
-  { indicator = "renewable_share_electricity", min = 0.35 },
-  { indicator = "carbon_per_energy", max = 1.25 },
-]
-
-[accounts.offsets]
-file = "offsets.jsonl"
-"""
-
-
-OFFSET = (
-    '{"serial":"VCS-9999-2024-0000001-0003500","registry":"Verra","kind":"vcs","vintage":2024,'
-    '"tco2e":3.5,"retired_on":"2026-11-03","period":"2026-11","evidence":"example retirement",'
-    '"recorded_at_ms":1793664000000,"recorded_by":"test"}'
-)
 
 
 async def _report(store: PlayedStore, plant: Path, as_of_ms: int | None = None) -> dict[str, Any]:
@@ -122,11 +94,7 @@ async def test_the_running_hour_is_in_the_figures_not_in_the_comparison(store: P
 
 @pytest.mark.timeout(120)
 async def test_configured_accounts_fill_targets_and_offsets(store: PlayedStore, tmp_path: Path) -> None:
-    plant = tmp_path / "plant.toml"
-    text = EXAMPLE.read_text().replace('target_set = "hunan-2027"', 'target_set = "site-2026"', 1)
-    plant.write_text(text + ACCOUNTS)
-    shutil.copytree(EXAMPLE.parent / "suppliers", tmp_path / "suppliers")
-    (tmp_path / "offsets.jsonl").write_text(OFFSET + "\n")
+    plant = configured_plant(tmp_path)
     report = await _report(store, plant)
     assert schema_errors(report) == []
     keys = {m["key"] for m in report["missing"]}
