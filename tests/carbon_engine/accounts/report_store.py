@@ -57,7 +57,7 @@ file = "offsets.jsonl"
 
 OFFSET = (
     '{"serial":"VCS-9999-2024-0000001-0003500","registry":"Verra","kind":"vcs","vintage":2024,'
-    '"tco2e":3.5,"retired_on":"2026-11-03","period":"2026-11","evidence":"example retirement",'
+    '"tco2e":10.0,"retired_on":"2026-11-03","period":"2026-11","evidence":"example retirement",'
     '"recorded_at_ms":1793664000000,"recorded_by":"test"}'
 )
 
