@@ -4,6 +4,7 @@ the report JSON's figure at the element's pointer, rounded as printed."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -36,16 +37,18 @@ def built() -> dict[str, Any]:
 def recomputed(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """A report built by build_report from a store the example plant (with accounts) ran into."""
     folder = tmp_path_factory.mktemp("store")
-    store = asyncio.run(played_store(folder, START_S, 2 * 3600))
 
     async def build() -> dict[str, Any]:
+        store = await played_store(folder, START_S, 2 * 3600)
         reader = open_reader(store.url)
         try:
             return await build_report(configured_plant(folder), reader, "2026-11", as_of_ms=store.end_ms)
         finally:
             await reader.close()
 
-    return asyncio.run(build())
+    # Playwright's sync API keeps an event loop running in this thread: build in another one.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, build()).result()
 
 
 @pytest.fixture(params=["built", "recomputed"])
