@@ -169,7 +169,9 @@ def _api_settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _api_server(settings: Any, engine: Engine, reader: Any, plant_path: Path, store_url: str) -> Any:
+def _api_server(
+    settings: Any, engine: Engine, reader: Any, plant_path: Path, store_url: str | None = None
+) -> Any:
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
