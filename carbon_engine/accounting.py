@@ -92,6 +92,8 @@ class Accountant:
         self.carrier_masks = [cons & topo.carrier_mask(c) for c in topo.carriers]
         self.points = list(OUTPUT_UNITS) + [CARRIER_POINTS[c] for c in topo.carriers]
         self.col = {p: i for i, p in enumerate(self.points)}
+        # The meters a node's coverage and gaps come from: every meter it counts.
+        self.members = ((topo.a != 0) | (topo.b != 0)) & ~self.selfc
 
     def _self_consumption(self, q: np.ndarray, loc: np.ndarray) -> None:
         """Fill the virtual self-consumption channels: generation not exported, behind each meter."""
@@ -104,8 +106,12 @@ class Accountant:
             share = sc / g if g > 0 else 0.0
             loc[s] = 0.0 if self.zero_onsite else float(loc[t.gen_of[parent]].sum()) * share
 
-    def compute(self, acc: Acc, start: int | None = None, end: int | None = None) -> np.ndarray:
-        """Outputs (nodes x points; NaN where undefined) of one window's sums."""
+    def compute(
+        self, acc: Acc, start: int | None = None, end: int | None = None, spans: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Outputs (nodes x points; NaN where undefined) of one window's sums.
+
+        ``spans``: each meter's part of the window (ms) its coverage is measured against."""
         start = acc.start if start is None else start
         end = acc.end if end is None else end
         q, loc, rm = acc.qty.copy(), acc.loc.copy(), acc.rm
@@ -156,6 +162,7 @@ class Accountant:
             energy > 0, np.clip(est / np.where(energy > 0, energy, 1), 0, 1), 0.0
         )
         self._ratios(out, energy, units)
+        self._coverage(out, acc, spans)
         for i, p in enumerate(CARRIER_POINTS[x] for x in self.topo.carriers):
             out[:, c[p]] = agg[:, 7 + i]
         out[0, c["grid_import_kwh"]] = g
@@ -166,6 +173,15 @@ class Accountant:
             part = coverage_kwh(self.rates, start, end, kind)
             out[0, c[f"covered_{kind}_kwh"]] = part * covered / offered if offered > 0 else 0.0
         return out
+
+    def _coverage(self, out: np.ndarray, acc: Acc, spans: np.ndarray | None) -> None:
+        """A node's coverage is the lowest of its meters' (a node is as complete as its least
+        complete meter); its gaps are the sum of theirs."""
+        c = self.col
+        out[:, c["gaps"]] = self.members.astype(np.float64) @ acc.gaps
+        cov = meter_coverage(acc, spans)
+        out[:, c["coverage"]] = np.where(self.members & ~np.isnan(cov), cov, np.inf).min(axis=1)
+        out[np.isinf(out[:, c["coverage"]]), c["coverage"]] = np.nan
 
     def _ratios(self, out: np.ndarray, energy: np.ndarray, units: np.ndarray) -> None:
         """Intensities: defined where the denominator is positive, never negative."""
@@ -180,3 +196,11 @@ class Accountant:
             out[:, c["intensity_kg_per_unit"]] = np.where(has_u, np.maximum(mkt / units, 0), np.nan)
             out[:, c["intensity_location_kg_per_unit"]] = np.where(has_u, np.maximum(loc / units, 0), np.nan)
             out[:, c["energy_per_unit_kwh"]] = np.where(has_u, np.maximum(energy / units, 0), np.nan)
+
+
+def meter_coverage(acc: Acc, spans: np.ndarray | None) -> np.ndarray:
+    """Each meter's share of its part of the window backed by good samples (NaN: no part)."""
+    if spans is None:
+        spans = np.full(len(acc.cov), float(acc.end - acc.start))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(spans > 0, np.clip(acc.cov / spans, 0.0, 1.0), np.nan)

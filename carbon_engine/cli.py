@@ -18,7 +18,6 @@ from typing import Any
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.engine import Engine
 from carbon_engine.service import EngineService
 from iiot_core import runner
@@ -115,15 +114,10 @@ class EngineProcess:
     async def run(self) -> None:
         engine, args = self.engine, self.args
         log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, self.mqtt.host)
-        if unbounded := unbounded_meters(engine.plant):
-            log.warning(
-                "meters without max_rate: an implausible jump on them counts as energy meters=%s plant=%s",
-                ",".join(unbounded),
-                args.plant,
-            )
+        link = self.service.conn.health
         server = None
         if self.api is not None:
-            server = _api_server(self.api, engine, self._reader(), args.plant, self._history_url())
+            server = _api_server(self.api, engine, self._reader(), link, args.plant, self._history_url())
         api_task = asyncio.create_task(server.serve()) if server is not None else None
         try:
             await self.service.run()
@@ -170,7 +164,7 @@ def _api_settings(args: argparse.Namespace) -> Any:
 
 
 def _api_server(
-    settings: Any, engine: Engine, reader: Any, plant_path: Path, store_url: str | None = None
+    settings: Any, engine: Engine, reader: Any, mqtt: Any, plant_path: Path, store_url: str | None = None
 ) -> Any:
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
@@ -180,7 +174,7 @@ def _api_server(
 
     ledger = ledger_for(engine.plant.accounts.offsets, plant_path)
     app = create_app(
-        settings, engine, reader, offsets_ledger=ledger, plant_path=plant_path, store_url=store_url
+        settings, engine, reader, mqtt, offsets_ledger=ledger, plant_path=plant_path, store_url=store_url
     )
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(

@@ -10,7 +10,7 @@ import datetime as dt
 import math
 import zoneinfo
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -19,6 +19,9 @@ from carbon_engine.config_checks import cross_check
 from iiot_core import topics
 from iiot_core.config_loader import load_toml
 from iiot_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from carbon_engine.factors import FactorLibrary
 
 Carrier = Literal[
     "electricity", "natural_gas", "diesel", "lpg", "coal", "steam", "heat", "hydrogen", "product"
@@ -68,6 +71,9 @@ class SiteCfg(_Strict):
     # Market-based Scope 2 always counts them at zero.
     onsite_location_based: Literal["grid_average", "zero"] = "grid_average"
     factors: str | None = None  # site factor file overriding the defaults, relative to the plant file
+    # Which year's grid factors apply: the one in force at the activity time ("activity"), the
+    # newest published ("latest", e.g. 2023 factors for 2022 data too) or one year for all (2023).
+    grid_factor_year: Literal["latest", "activity"] | Annotated[int, Field(ge=1990, le=2100)] = "activity"
 
     _id = field_validator("id")(_segment)
 
@@ -98,6 +104,17 @@ class EngineCfg(_Strict):
     # poll_interval_s of its meters, at least 30 s (carbon_engine/freshness.py).
     stale_after_s: float | None = Field(default=None, gt=0)
     windows: list[WindowName] = ["1m", "15m", "1h", "1d"]
+    # Plausibility guard of meters without max_rate (carbon_engine/guard.py): this many times
+    # the highest 1-minute rate of the last day, never below the meter's rated_kw, or for a
+    # meter without one, this floor (kW, or its energy equivalent for other carriers).
+    plausibility_factor: float = Field(default=10, gt=1)
+    plausibility_floor_kw: float = Field(default=1000, gt=0)
+    # The data-plausibility alert clears once a meter had no suspect reading for this long.
+    plausibility_clear_s: float = Field(default=900, gt=0)
+    # The data-coverage alert: a meter whose share of a window backed by good samples is below
+    # min_coverage (0 turns it off), judged on coverage_window (or the smallest window kept).
+    min_coverage: float = Field(default=0.9, ge=0, le=1)
+    coverage_window: WindowName = "15m"
 
 
 class MeterCfg(_Strict):
@@ -114,6 +131,9 @@ class MeterCfg(_Strict):
     parent: str | None = None  # the meter this one is a sub-meter of (or, for generation, sits behind)
     # Plausible maximum: a counter's unit per hour; a power channel's power, in its unit.
     max_rate: float | None = Field(default=None, gt=0)
+    # Rated (nameplate) power in kW - for other carriers its energy equivalent, e.g. Nm3/h x NCV:
+    # the least the plausibility guard allows a meter without max_rate, instead of the floor.
+    rated_kw: float | None = Field(default=None, gt=0)
     rollover: float | None = Field(default=None, gt=0)  # counter wraps to 0 at this value (in unit)
     variant: str | None = None  # factor variant: fuel grade or hydrogen route
     enthalpy_kj_per_kg: float | None = Field(default=None, gt=0)  # steam only
@@ -137,6 +157,8 @@ class MeterCfg(_Strict):
             raise ValueError(f"role {self.role!r} needs carrier 'electricity'")
         if self.rollover is not None and self.method != "counter":
             raise ValueError("rollover applies to counters only")
+        if self.rated_kw is not None and self.role == "production":
+            raise ValueError("rated_kw applies to energy meters (a production counter takes max_rate)")
         return self
 
     @property
@@ -281,17 +303,18 @@ def factor_file(cfg: PlantCfg, plant_path: str | Path) -> Path | None:
     return f if f.is_absolute() else Path(plant_path).parent / f
 
 
+def library_of(cfg: PlantCfg, plant_path: str | Path) -> FactorLibrary:
+    """The factor library of a plant: defaults, its site file, its region and grid-factor year."""
+    from carbon_engine.factors import load_library  # local: keep config import light
+
+    s = cfg.site
+    return load_library(
+        s.timezone, factor_file(cfg, plant_path), s.grid_region, str(plant_path), s.grid_factor_year
+    )
+
+
 def check(path: str | Path) -> list[str]:
     """Every fault of a plant file (and its factor, supplier and target files), one line each."""
-    from carbon_engine.accounts.suppliers import load_suppliers  # local: keep config import light
-    from carbon_engine.accounts.targets import resolve_target_set
-    from carbon_engine.factors import load_library
+    from carbon_engine.config_report import report  # local: it imports this module
 
-    try:
-        cfg = load_plant(path)
-        load_library(cfg.site.timezone, factor_file(cfg, path), cfg.site.grid_region, source=str(path))
-        load_suppliers(cfg.accounts, path)
-        resolve_target_set(cfg, path)
-    except ConfigError as exc:
-        return list(exc.problems)
-    return []
+    return report(path)

@@ -18,11 +18,6 @@ def cross_check(cfg: PlantCfg) -> list[str]:
     return _tree(cfg) + _meters(cfg) + _contracts(cfg) + _alerts(cfg) + _quotas(cfg)
 
 
-def unbounded_meters(cfg: PlantCfg) -> list[str]:
-    """Meters without ``max_rate``: a drop or glitch is caught without it, an upward spike is not."""
-    return [m.id for m in cfg.meters if m.max_rate is None]
-
-
 def _dupes(ids: list[str]) -> set[str]:
     return {i for i, n in Counter(ids).items() if n > 1}
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from carbon_engine.accounting import Accountant, contract_rates
+from carbon_engine.accounting import Accountant, contract_rates, meter_coverage
 from carbon_engine.config import PlantCfg
 from carbon_engine.energy import MIN_MS, split_minutes
 from carbon_engine.factors import FactorLibrary
@@ -24,6 +24,7 @@ from carbon_engine.meters import Intervals, MeterState
 from carbon_engine.results import ResultHistory, WindowResult, to_results
 from carbon_engine.routing import Routed, by_device, route_batch
 from carbon_engine.topology import Topology, build
+from carbon_engine.trace import Tracer, merge
 from carbon_engine.windows import SIZES_MS, Acc, Calendar, WindowStore
 from iiot_core.errors import ConfigError
 from iiot_core.model import Telemetry
@@ -51,13 +52,15 @@ class EngineCore:
         self.skew_ms = int(e.max_clock_skew_s * 1000)
         self.calendar = Calendar(plant.site.timezone)
         self.windows = WindowStore(self.topo.n, self.calendar, list(e.windows), self.lateness_ms)
-        self.meters = MeterState(self.topo, e.max_gap_s * 1000, self.windows.horizon)
+        self.meters = MeterState(self.topo, plant, self.windows.horizon)
         self.accountant = Accountant(
             self.topo,
             contract_rates(plant.contracts, plant.site.timezone),
             plant.site.onsite_location_based == "zero",
         )
+        self.tracer = Tracer(self.topo, library, plant.site.onsite_location_based == "zero")
         self.history = ResultHistory()
+        self.due_coverage: list[tuple[str, int, np.ndarray]] = []  # meters' coverage of the windows just due
         self.max_ts = -1
         self.min_ts = -1
         self.now_ms = 0
@@ -71,7 +74,7 @@ class EngineCore:
         self._buf_last = self.meters.last_ts.copy()  # each channel's newest sample, buffered or not
         self._fresh = False
         self._pruned_minute = -1
-        self._factor_cache: OrderedDict[int, tuple[np.ndarray, set[str]]] = OrderedDict()
+        self._factor_cache: OrderedDict[int, tuple[np.ndarray, list[str | None]]] = OrderedDict()
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -161,7 +164,7 @@ class EngineCore:
         if len(iv.chan) == 0:
             return
         cutoff = self.windows.watermark - self.lateness_ms - 2 * _DAY_MS
-        pieces = split_minutes(iv.chan, iv.t0, iv.t1, iv.qty, iv.est, cutoff)
+        pieces = split_minutes(iv.chan, iv.t0, iv.t1, iv.qty, iv.est, cutoff, iv.cov, iv.gaps)
         if len(pieces.chan) == 0:
             return
         n, topo = self.topo.n, self.topo
@@ -177,12 +180,15 @@ class EngineCore:
             return np.bincount(key, weights=w, minlength=size).reshape(len(uniq), n)
 
         q, e, lo, rm = sums(pieces.qty), sums(pieces.est), sums(pieces.qty * floc), sums(pieces.qty * frm)
+        cov, gaps = sums(pieces.cov), sums(pieces.gaps)
+        self.meters.guard.add(uniq, q - e)
+        used = self.tracer.minutes(inv, c, pieces.qty, tags)
         for u, minute in enumerate(uniq.tolist()):
-            self.windows.add(minute, q[u], e[u], lo[u], rm[u], tags[u])
+            self.windows.add(minute, q[u], e[u], lo[u], rm[u], cov[u], gaps[u], used[u])
 
-    def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[set[str]]]:
+    def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[list[str | None]]]:
         """Factor values per minute and slot, cached: a factor rarely changes within hours."""
-        got: dict[int, tuple[np.ndarray, set[str]]] = {}
+        got: dict[int, tuple[np.ndarray, list[str | None]]] = {}
         missing = []
         for m in minutes.tolist():
             hit = self._factor_cache.get(m)
@@ -228,11 +234,15 @@ class EngineCore:
         ):
             self.flush()
         self.windows.watermark = new
+        self.meters.guard.close(new)
         out: list[WindowResult] = []
+        self.due_coverage = []
         for acc in self.windows.due():
             acc.revision += 1
             acc.dirty = False
             out += self.compute(acc)
+            cov = meter_coverage(acc, self._spans(acc.start, acc.end, False))
+            self.due_coverage.append((acc.size, acc.end, cov))
         self.windows.close()
         if self.windows.watermark // 60_000 != self._pruned_minute:
             self._pruned_minute = self.windows.watermark // 60_000  # spans expire by the minute
@@ -241,17 +251,34 @@ class EngineCore:
             self.history.put(r)
         return out
 
-    def compute(self, acc: Acc, start: int | None = None, end: int | None = None) -> list[WindowResult]:
-        """Results of a window; rates (power, certificate cover) over the part the data covers."""
+    def compute(
+        self, acc: Acc, start: int | None = None, end: int | None = None, live: bool = False
+    ) -> list[WindowResult]:
+        """Results of a window; rates (power, certificate cover) over the part the data covers.
+
+        ``live``: a window still filling, whose coverage counts up to each meter's newest reading."""
         start = acc.start if start is None else start
         end = acc.end if end is None else end
         # Nothing is known before the first sample: a window the data starts inside (the first
         # after a cold start) averages over the covered part, not the whole window.
         covered_from = max(start, min(self.min_ts, end - 1)) if self.min_ts >= 0 else start
-        m = self.accountant.compute(acc, covered_from, end)
-        return to_results(
-            self.topo.nodes, self.accountant.points, m, acc.size, start, end, acc.revision, acc.tags
+        m = self.accountant.compute(acc, covered_from, end, self._spans(start, end, live))
+        col = self.accountant.col
+        site = m[0]
+        uncovered = float(site[col["grid_import_kwh"]] - site[col["covered_kwh"]])
+        tags = self.tracer.node_tags(
+            acc.used, m[:, col["electricity_kwh"]], float(site[col["self_consumed_kwh"]]), uncovered
         )
+        return to_results(
+            self.topo.nodes, self.accountant.points, m, acc.size, start, end, acc.revision, tags
+        )
+
+    def _spans(self, start: int, end: int, live: bool) -> np.ndarray:
+        """Each meter's part of [start, end) since its first reading (the engine's, if it has none)."""
+        first = self.meters.first_ts
+        since = np.clip(np.where(first >= 0, first, self.min_ts if self.min_ts >= 0 else start), start, end)
+        until = np.clip(self.meters.last_ts, since, end) if live else end
+        return (until - since).astype(np.float64)
 
     # -- live ---------------------------------------------------------------------------------
 
@@ -266,12 +293,12 @@ class EngineCore:
         acc = Acc.new("live", t - 60_000, t, self.topo.n)
         for start, w in ((cur, 1.0), (cur - 60_000, 1.0 - phi)):
             src = self.windows.get("1m", start)
-            if src is not None:
-                for f in ("qty", "est", "loc", "rm"):
+            if src is not None and w > 0:
+                for f in ("qty", "est", "loc", "rm", "cov", "gaps"):
                     getattr(acc, f)[:] += w * getattr(src, f)
-                acc.tags |= src.tags
+                merge(acc.used, src.used)
         # Right after start less than a minute is covered: compute() averages over what is.
-        return self.compute(acc, t - 60_000, t)
+        return self.compute(acc, t - 60_000, t, live=True)
 
     def today(self) -> list[WindowResult]:
         """Totals of the site-local day of the newest sample, up to that sample."""
@@ -282,7 +309,7 @@ class EngineCore:
         acc = self.windows.get("1d", start)
         if acc is None:
             return []
-        return self.compute(acc, start, max(self.max_ts, start + 1))
+        return self.compute(acc, start, max(self.max_ts, start + 1), live=True)
 
     def results(self, node: str | None = None, size: str | None = None) -> list[WindowResult]:
         """Published results kept in memory (latest revision of each window)."""

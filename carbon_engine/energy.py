@@ -1,7 +1,9 @@
 """Quantities from samples, vectorised: counter deltas (resets, rollovers, glitches, jumps) and power.
 
 An interval runs from one sample of a channel to the next; its quantity is spread over the
-minutes it covers in proportion to time, so a gap is interpolated instead of piled up.
+minutes it covers in proportion to time, so a gap is interpolated instead of piled up. Each
+interval also says how long it is *covered* (backed by good samples at both ends, no longer
+than ``max_gap``, not estimated): a window's coverage is that time over the window's length.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 MIN_MS = 60_000
 MS_PER_H = 3_600_000.0
+MIN_JUDGED_H = 1 / 60  # counter deltas are judged over at least a minute
 # A rollover is believed only when the wrapped delta is small against the counter's range.
 _ROLLOVER_SHARE = 0.1
 
@@ -42,6 +45,7 @@ class Flags:
     wild: np.ndarray  # a power sample at either end above max_rate: not integrated
     gap: np.ndarray  # longer than max_gap: a counter's delta is estimated, power is not integrated
     delta: np.ndarray  # the counter delta judged (after reset/rollover/glitch handling)
+    reset: np.ndarray  # a counter went down and it was no rollover (its difference is unknown)
 
 
 def interval_qty(
@@ -54,18 +58,24 @@ def interval_qty(
     v1: np.ndarray,
     max_gap_ms: float,
     before: np.ndarray,
+    unknown: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, Counts, Flags]:
     """Quantity, 'estimated' flag, counts and flags of each interval; the channel arrays are gathered.
 
     ``before`` is the reading before ``v0`` (NaN when unknown); max_rate is per hour for a
-    counter and the plausible maximum power for a power channel.
+    counter and the plausible maximum power for a power channel. ``unknown``: an estimate (not
+    NaN) for intervals whose counter difference is unknown (``plausibility.py``), booked as
+    estimated instead of the delta.
     """
     dt = (t1 - t0).astype(np.float64)
     gap = dt > max_gap_ms
     hours = dt / MS_PER_H
     # Counters: delta, with a wrap or a restart from zero when it goes down.
     d = v1 - v0
-    plaus = max_rate * hours * 1.2 + 1e-9
+    # The limit is on a rate sustained over a minute (guard.py learns it from whole minutes): an
+    # interval shorter than that is judged as a minute, so a coarse counter's single step in a
+    # short poll interval is not taken for a jump.
+    plaus = max_rate * np.maximum(hours, MIN_JUDGED_H) * 1.2 + 1e-9
     neg = d < 0
     wrapped = v1 + rollover - v0
     is_roll = neg & (rollover > 0) & (wrapped <= plaus) & (wrapped < rollover * _ROLLOVER_SHARE)
@@ -73,8 +83,10 @@ def interval_qty(
     # Down, then back to at least the reading before the drop: the low reading was a glitch,
     # not a reset. Count from the reading before it, less what the drop booked as a reset.
     glitch = (v0 < before) & (v1 >= before) & ~_wrap_shaped(before, v0, rollover)
-    d = np.where(is_roll, wrapped, np.where(is_reset, v1, np.where(glitch, v1 - before - v0, d)))
-    d = np.maximum(d, 0.0)
+    d = np.where(is_roll, wrapped, np.where(is_reset, v1, d))
+    # The glitch's correction may be negative (the drop booked more as a reset than the meter
+    # counted since the reading before it), never more than that booking.
+    d = np.where(glitch, np.maximum(v1 - before - v0, -np.maximum(v0, 0.0)), np.maximum(d, 0.0))
     jump = (d > plaus) & is_counter
     delta = d
     d = np.where(jump, 0.0, d)
@@ -84,14 +96,26 @@ def interval_qty(
     p = np.where(gap | wild, 0.0, np.maximum(0.5 * (v0 + v1), 0.0) * hours)
     qty = np.where(is_counter, d, p)
     est = is_counter & gap
+    jumps = int(np.count_nonzero(jump))  # a restart's jump is counted, though estimated
+    if unknown is not None:
+        unk = ~np.isnan(unknown)
+        qty = np.where(unk, unknown, qty)
+        est = est | unk
+        jump = jump & ~unk
     counts = Counts(
         resets=int(np.count_nonzero(is_reset & is_counter)),
         rollovers=int(np.count_nonzero(is_roll & is_counter)),
         glitches=int(np.count_nonzero(glitch & is_counter)),
-        jumps=int(np.count_nonzero(jump)) + int(np.count_nonzero(wild)),
+        jumps=jumps + int(np.count_nonzero(wild)),
         gaps=int(np.count_nonzero(gap)),
     )
-    return qty, est, counts, Flags(jump, wild, gap, delta)
+    return qty, est, counts, Flags(jump, wild, gap, delta, is_reset & is_counter)
+
+
+def covered_ms(t0: np.ndarray, t1: np.ndarray, est: np.ndarray, flags: Flags) -> np.ndarray:
+    """Time of each interval backed by good samples: 0 for a gap, a void power spike, an estimate."""
+    bad = flags.gap | flags.wild | flags.jump | est
+    return np.where(bad, 0, t1 - t0).astype(np.float64)
 
 
 def _wrap_shaped(v_prev: np.ndarray, v: np.ndarray, rollover: np.ndarray) -> np.ndarray:
@@ -106,12 +130,17 @@ def spans_minutes(t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
 
 @dataclass(slots=True)
 class Pieces:
-    """Per-minute shares of intervals: channel, minute start (ms), quantity, estimated quantity."""
+    """Per-minute shares of intervals: channel, minute start (ms), quantity, estimated quantity,
+    covered time (ms) and gaps ending in the minute."""
 
     chan: np.ndarray
     minute: np.ndarray
     qty: np.ndarray
     est: np.ndarray
+    cov: np.ndarray
+    gaps: np.ndarray
+
+    _FIELDS = ("chan", "minute", "qty", "est", "cov", "gaps")
 
 
 def split_minutes(
@@ -121,13 +150,18 @@ def split_minutes(
     qty: np.ndarray,
     est: np.ndarray,
     cutoff_ms: int,
+    cov: np.ndarray,
+    gaps: np.ndarray,
 ) -> Pieces:
-    """Spread each interval over its minutes by time; minutes before ``cutoff_ms`` are skipped."""
+    """Spread each interval over its minutes by time; minutes before ``cutoff_ms`` are skipped.
+
+    ``cov`` (covered ms) is spread like the quantity; ``gaps`` (+1, or -1 undoing one) is
+    counted in the minute the interval ends in."""
     m0 = t0 // MIN_MS
     m1 = (t1 - 1) // MIN_MS
     one = m0 == m1
     estq = np.where(est, qty, 0.0)
-    parts = [Pieces(chan[one], m1[one] * MIN_MS, qty[one], estq[one])]
+    parts = [Pieces(chan[one], m1[one] * MIN_MS, qty[one], estq[one], cov[one], gaps[one])]
     multi = np.flatnonzero(~one)
     if len(multi):
         lo_min = np.maximum(m0[multi], cutoff_ms // MIN_MS)
@@ -139,10 +173,53 @@ def split_minutes(
         lo = np.maximum(t0[rep], minute)
         hi = np.minimum(t1[rep], minute + MIN_MS)
         frac = (hi - lo) / (t1[rep] - t0[rep]).astype(np.float64)
-        parts.append(Pieces(chan[rep], minute, qty[rep] * frac, estq[rep] * frac))
-    return Pieces(
-        np.concatenate([p.chan for p in parts]),
-        np.concatenate([p.minute for p in parts]),
-        np.concatenate([p.qty for p in parts]),
-        np.concatenate([p.est for p in parts]),
+        last = minute == m1[rep] * MIN_MS
+        parts.append(
+            Pieces(
+                chan[rep],
+                minute,
+                qty[rep] * frac,
+                estq[rep] * frac,
+                cov[rep] * frac,
+                np.where(last, gaps[rep], 0.0),
+            )
+        )
+    return Pieces(*(np.concatenate([getattr(p, f) for p in parts]) for f in Pieces._FIELDS))
+
+
+@dataclass(slots=True)
+class Intervals:
+    """Signed interval quantities to add to the windows (negative ones undo a replaced span)."""
+
+    chan: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    qty: np.ndarray
+    est: np.ndarray
+    cov: np.ndarray  # covered ms
+    gaps: np.ndarray  # 1.0 for a gap, -1.0 undoing one
+
+    @staticmethod
+    def empty() -> Intervals:
+        z = np.zeros(0, dtype=np.int64)
+        return Intervals(z, z, z, np.zeros(0), np.zeros(0, dtype=bool), np.zeros(0), np.zeros(0))
+
+    @staticmethod
+    def concat(items: list[Intervals]) -> Intervals:
+        if len(items) == 1:
+            return items[0]
+        fields = ("chan", "t0", "t1", "qty", "est", "cov", "gaps")
+        return Intervals(*(np.concatenate([getattr(i, f) for i in items]) for f in fields))
+
+
+def single(c: int, t0: int, t1: int, qty: float, est: bool, cov: float, gap: float) -> Intervals:
+    """One interval as ``Intervals``."""
+    return Intervals(
+        np.array([c], dtype=np.int64),
+        np.array([t0], dtype=np.int64),
+        np.array([t1], dtype=np.int64),
+        np.array([qty]),
+        np.array([est]),
+        np.array([cov]),
+        np.array([gap]),
     )

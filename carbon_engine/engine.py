@@ -19,15 +19,17 @@ import numpy as np
 
 from carbon_engine import snapshot
 from carbon_engine.alerts import AlertBook, alert_payload
-from carbon_engine.config import PlantCfg, factor_file, load_plant
+from carbon_engine.config import PlantCfg, library_of, load_plant
 from carbon_engine.core import EngineCore
+from carbon_engine.data_alerts import DataAlerts
 from carbon_engine.devices import DeviceTracker
-from carbon_engine.factors import FactorLibrary, load_library
+from carbon_engine.factors import FactorLibrary
 from carbon_engine.freshness import Freshness
 from carbon_engine.journal import Journal, Mark
 from carbon_engine.publication import Publications
 from carbon_engine.results import Outbound, WindowResult, live_values, result_series, to_message
 from carbon_engine.rules import RuleEngine
+from carbon_engine.status import engine_status
 from carbon_engine.view import (
     AlertState,
     AlertView,
@@ -67,6 +69,7 @@ class Engine:
         self.data_dir = data_dir
         self.book = AlertBook(data_dir / ALERTS_FILE if data_dir is not None else None)
         self.rules = RuleEngine(plant, self.book)
+        self.data = DataAlerts(plant, self.core.topo, self.book)  # plausibility and coverage
         expected = {}
         for m in plant.meters:
             expected[m.device] = f"{self.site}/{m.node}" if m.node else self.site
@@ -84,6 +87,8 @@ class Engine:
         # share one lock, held briefly.
         self.lock = threading.RLock()
         self.events_dropped = 0
+        self.invalid: Counter[str] = Counter()  # undecodable messages by cause (the service's)
+        self.outbox_dropped = 0  # messages the service's full outbox dropped
         self._last_live_ms = 0
         self._nodes = {n.path: n for n in self.topo.nodes}
         self.freshness = Freshness(plant, self.topo)
@@ -95,10 +100,7 @@ class Engine:
     def from_file(cls, plant_path: str | Path, data_dir: Path | None = None) -> Engine:
         """Load the plant file and its factor library (raises ConfigError on any fault)."""
         plant = load_plant(plant_path)
-        lib = load_library(
-            plant.site.timezone, factor_file(plant, plant_path), plant.site.grid_region, str(plant_path)
-        )
-        return cls(plant, lib, data_dir)
+        return cls(plant, library_of(plant, plant_path), data_dir)
 
     # -- feeding ------------------------------------------------------------------------------
 
@@ -168,6 +170,10 @@ class Engine:
         live = core.rolling_minute() if self.rules.needs_live else []
         today = core.today() if self.rules.needs_today else []
         changed += self.rules.on_tick(now_ms, live, today, self.tracker, self.started_ms)
+        faults = core.meters.faults
+        changed += self.data.on_tick(now_ms, faults.take_events(), core.due_coverage)
+        letters = self.data.letters(faults.take_letters(), now_ms)
+        out += letters if self.pub.publishing else []  # the active engine of a site sends them
         for a in changed:
             out.append(Outbound(topics.alert(self.site, a.id), alert_payload(self.site, a), retain=True))
             self._push(EngineEvent("alert", a))
@@ -291,27 +297,7 @@ class Engine:
     def engine_status(self, now_ms: int) -> EngineStatus:
         with self.lock:
             site = next((v for v in self._live_values() if v.path == self.site), None)
-            active = Counter(a.severity for a in self.book.active.values())
-            wm = self.core.windows.watermark
-            faults = self.core.meters.faults
-            return EngineStatus(
-                samples=self.stats["samples"],
-                unrouted=self.stats["unrouted"],
-                bad_quality=self.stats["bad_quality"],
-                other_site=self.stats["other_site"],
-                results_published=self.pub.published,
-                results_unchanged=self.pub.suppressed,
-                watermark_lag_s=max(0.0, (now_ms - wm) / 1000) if wm >= 0 else 0.0,
-                publishing=self.pub.publishing,
-                alerts_active={s: active.get(s, 0) for s in ("info", "warning", "critical")},
-                site_power_kw=site.power_kw if site else 0.0,
-                # 0 where undefined (no energy): a gauge has no "undefined"
-                site_intensity_location_kg_per_kwh=(site and site.intensity_location_kg_per_kwh) or 0.0,
-                site_intensity_market_kg_per_kwh=(site and site.intensity_market_kg_per_kwh) or 0.0,
-                readings_dropped=dict(faults.dropped),
-                gaps=dict(faults.gaps),
-                gap_seconds=dict(faults.gap_s),
-            )
+            return engine_status(self, site, now_ms)
 
     def devices(self) -> list[DeviceView]:
         with self.lock:
@@ -368,6 +354,7 @@ class Engine:
                 **self.core.to_state(),
                 "started_ms": self.started_ms,
                 "rules": self.rules.dump(),
+                "data_alerts": self.data.dump(),
                 "devices": self.tracker.dump(self.core.now_ms),
                 "seq": self.pub.seq,
                 "journal_gen": journal_gen,
@@ -387,6 +374,7 @@ class Engine:
                 return False
             self.started_ms = data.get("started_ms")
             self.rules.load(data.get("rules", {}))
+            self.data.load(data.get("data_alerts"))
             self.tracker.load(data.get("devices", {}))
             self.pub.seq.update(data.get("seq", {}))
             self.restored_outbox = [Outbound.load(m) for m in data.get("outbox", [])]

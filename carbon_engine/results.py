@@ -3,10 +3,10 @@
 Topic ``zcf/v1/{site}/{area}/{line}/{node}/result`` (``_all`` for levels a node aggregates
 over); payload: ``iiot_core.model.Telemetry`` with ``device`` = ``carbon-{window}`` for
 site/area/line nodes and ``carbon-{window}.{meter}`` for meters, ``ts`` = window start, one
-point per output, plus a point ``factor:{id}@{version}`` = 1 per emission-factor version the
-window used (so a stored result can be traced to its factors); ``seq`` counts publications of
-that result series, so a window corrected by a late sample comes again with the same ``ts``
-and a higher ``seq``.
+point per output, plus a point ``factor:{id}@{version}`` = 1 per emission-factor version that
+went into that node's result (``carbon_engine.trace``: a gas meter lists no grid factor);
+``seq`` counts publications of that result series, so a window corrected by a late sample
+comes again with the same ``ts`` and a higher ``seq``.
 
 A window's ``scope2_market_kg`` (and ``covered_kwh``, ``renewable_share``, the market-based
 intensities) is an estimate: instruments are spread evenly over their validity and matched
@@ -85,11 +85,11 @@ def to_results(
     start: int,
     end: int,
     revision: int,
-    tags: set[str],
+    tags: list[tuple[str, ...]],
 ) -> list[WindowResult]:
-    versions = tuple(sorted(tags))
+    """One result per node; ``tags``: each node's factor versions (``carbon_engine.trace``)."""
     out = []
-    for node, row in zip(nodes, matrix.tolist(), strict=True):
+    for node, row, versions in zip(nodes, matrix.tolist(), tags, strict=True):
         values = {p: v for p, v in zip(points, row, strict=True) if not math.isnan(v)}
         out.append(WindowResult(node.path, size, start, end, revision, values, versions))
     return out
@@ -188,6 +188,7 @@ def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fr
         scope2_market_today_kg=s2m,
         units_today=units if units else None,
         factor_versions=r.factor_versions if r is not None else (),
+        coverage=v.get("coverage"),
         age_s=f.age_s,
         stale=f.stale,
         stale_after_s=f.stale_after_s,

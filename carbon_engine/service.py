@@ -148,6 +148,7 @@ class EngineService:
         except WireError as exc:
             n = self.invalid.get(exc.cause, 0)
             self.invalid[exc.cause] = n + 1
+            self.engine.invalid[exc.cause] += 1  # for /metrics (ingest dead-letters the message)
             if n == 0:  # once per cause: a broken publisher must not flood the log
                 log.warning("invalid message cause=%s topic=%s detail=%s", exc.cause, topic, exc.detail)
         self.conn.ack(msg.mid, msg.qos)  # nothing of it needs the journal
@@ -231,9 +232,17 @@ class EngineService:
 
     def _queue(self, out: list[Outbound]) -> None:
         self.outbox.extend(out)
+        lost = 0
         while len(self.outbox) > OUTBOX_MAX:
             self.outbox.popleft()
-            self.dropped += 1
+            lost += 1
+        if lost:
+            if not self.dropped:  # once: a broker away for long fills the outbox steadily
+                log.error(
+                    "engine outbox full max=%d: oldest messages dropped (counted in /metrics)", OUTBOX_MAX
+                )
+            self.dropped += lost
+            self.engine.outbox_dropped = self.dropped
 
     async def _send(self) -> None:
         """Publish the outbox in batches; what the broker does not acknowledge is kept."""

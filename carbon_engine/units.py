@@ -56,6 +56,14 @@ def unit_scale(carrier: str, method: str, unit: str | None) -> float | None:
     return units.get(unit)
 
 
+def default_unit(carrier: str, method: str) -> str:
+    """The unit a meter without ``unit`` is read in: the carrier's base unit (per hour for power)."""
+    base = BASE_UNIT.get(carrier, "")
+    if method == "counter":
+        return base
+    return "kW" if carrier == "electricity" else f"{base}/h"
+
+
 def allowed_units(carrier: str, method: str) -> list[str]:
     table = COUNTER_UNITS if method == "counter" else POWER_UNITS
     return sorted(table.get(carrier, {}))
@@ -85,6 +93,8 @@ OUTPUT_UNITS: dict[str, str] = {
     "generation_kwh": "kWh",
     "export_kwh": "kWh",
     "estimated_share": "",
+    "coverage": "",  # share of the window backed by good samples (lowest of the node's meters)
+    "gaps": "",  # gaps (intervals longer than max_gap_s) ending in the window
     # site level only
     "grid_import_kwh": "kWh",
     "self_consumed_kwh": "kWh",

@@ -51,6 +51,9 @@ class LiveValues:
     scope2_market_today_kg: float
     units_today: float | None
     factor_versions: tuple[str, ...] = ()
+    # Share of the last minute backed by good samples, the lowest of the node's meters (None:
+    # no meter of it has reported yet).
+    coverage: float | None = None
     age_s: float | None = None  # engine clock minus ``ts``; None before the node's first sample
     stale: bool = False  # age over ``stale_after_s`` (or no sample yet)
     stale_after_s: float = 30.0
@@ -134,10 +137,18 @@ class EngineStatus:
     site_intensity_location_kg_per_kwh: float
     site_intensity_market_kg_per_kwh: float
     # Per meter of the plant (a bounded label set): readings not booked, by reason
-    # ("counter_jump", "power_spike"), and intervals longer than max_gap with their seconds.
+    # ("spike", "counter_jump", "power_spike"), and intervals longer than max_gap with their seconds.
     readings_dropped: dict[tuple[str, str], int] = field(default_factory=dict)
     gaps: dict[str, int] = field(default_factory=dict)
     gap_seconds: dict[str, float] = field(default_factory=dict)
+    readings_held: dict[str, int] = field(default_factory=dict)  # suspect, waiting for the next reading
+    deadletters_lost: int = 0  # dead letters dropped before they were published (bounded queue)
+    coverage: dict[str, float] = field(default_factory=dict)  # of the last coverage window judged
+    limits: dict[str, float] = field(default_factory=dict)  # plausibility limit per hour (inf: none)
+    invalid_messages: dict[str, int] = field(default_factory=dict)  # undecodable, by cause
+    outbox_dropped: int = 0  # messages dropped by a full outbox (broker away too long)
+    late_dropped: dict[str, int] = field(default_factory=dict)  # minute pieces for closed windows, by size
+    late_ignored: int = 0  # late samples whose windows had closed
 
 
 class EngineView(Protocol):

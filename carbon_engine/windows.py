@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from carbon_engine import trace
 from carbon_engine.energy import MIN_MS
 
 SIZES_MS: dict[str, int] = {"1m": 60_000, "15m": 900_000, "1h": 3_600_000, "1d": 86_400_000}
@@ -20,7 +21,9 @@ SIZES_MS: dict[str, int] = {"1m": 60_000, "15m": 900_000, "1h": 3_600_000, "1d":
 
 @dataclass(slots=True)
 class Acc:
-    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg."""
+    """Per-channel sums of one window: quantity, estimated part, location kg, residual-mix kg,
+    time backed by good samples (ms) and gaps ending in it; ``used``: each factor version and
+    the channels valued with it (``carbon_engine.trace``)."""
 
     size: str
     start: int
@@ -29,7 +32,9 @@ class Acc:
     est: np.ndarray
     loc: np.ndarray
     rm: np.ndarray
-    tags: set[str] = field(default_factory=set)
+    cov: np.ndarray
+    gaps: np.ndarray
+    used: trace.Used = field(default_factory=dict)
     revision: int = 0
     dirty: bool = True
     # Values of each node's result as last published: a recomputation that changes nothing
@@ -38,7 +43,8 @@ class Acc:
 
     @staticmethod
     def new(size: str, start: int, end: int, n: int) -> Acc:
-        return Acc(size, start, end, np.zeros(n), np.zeros(n), np.zeros(n), np.zeros(n))
+        z = np.zeros
+        return Acc(size, start, end, z(n), z(n), z(n), z(n), z(n), z(n))
 
     def dump(self) -> dict[str, object]:
         return {
@@ -49,7 +55,9 @@ class Acc:
             "est": self.est.tolist(),
             "loc": self.loc.tolist(),
             "rm": self.rm.tolist(),
-            "tags": sorted(self.tags),
+            "cov": self.cov.tolist(),
+            "gaps": self.gaps.tolist(),
+            "used": trace.dump(self.used),
             "revision": self.revision,
             "dirty": self.dirty,
             "sent": self.sent,
@@ -58,17 +66,22 @@ class Acc:
     @staticmethod
     def load(d: dict[str, object]) -> Acc:
         def arr(k: str) -> np.ndarray:
+            if k not in d:  # snapshots of older versions: nothing covered, no gaps
+                return np.zeros(len(d["qty"]))  # type: ignore[arg-type]
             return np.array(d[k], dtype=np.float64)
 
+        qty = arr("qty")
         return Acc(
             str(d["size"]),
             int(str(d["start"])),
             int(str(d["end"])),
-            arr("qty"),
+            qty,
             arr("est"),
             arr("loc"),
             arr("rm"),
-            set(d["tags"]) if isinstance(d["tags"], list) else set(),
+            arr("cov"),
+            arr("gaps"),
+            trace.load(d.get("used"), len(qty)),
             int(str(d["revision"])),
             bool(d["dirty"]),
             _sent(d.get("sent")),
@@ -143,7 +156,9 @@ class WindowStore:
         est: np.ndarray,
         loc: np.ndarray,
         rm: np.ndarray,
-        tags: set[str],
+        cov: np.ndarray,
+        gaps: np.ndarray,
+        used: trace.Used,
     ) -> None:
         """Add one minute's per-channel sums to the window of every size that is still open."""
         for size in self.sizes:
@@ -158,7 +173,9 @@ class WindowStore:
             acc.est += est
             acc.loc += loc
             acc.rm += rm
-            acc.tags |= tags
+            acc.cov += cov
+            acc.gaps += gaps
+            trace.merge(acc.used, used)
             acc.dirty = True
 
     def due(self) -> list[Acc]:

@@ -41,6 +41,7 @@ class Agent:
             replay_window=cfg.buffer.replay_window,
         )
         self._ctx = DriverContext(agent_id=cfg.agent.id)
+        self.left_out = self._ctx.left_out  # points read but not published, for /metrics
         self._devices = {d.name: d for d in cfg.devices}
         self._stop = asyncio.Event()
         self._started = asyncio.Event()

@@ -86,21 +86,52 @@ class EdgeConfig(BaseModel):
     @field_validator("devices")
     @classmethod
     def _unique_names(cls, devices: list[DeviceConfig]) -> list[DeviceConfig]:
-        first: dict[str, int] = {}
-        for i, dev in enumerate(devices):
-            if dev.name in first:
-                raise ValueError(
-                    f"duplicate device name {dev.name!r} (devices[{first[dev.name]}] and devices[{i}])"
-                )
-            first[dev.name] = i
+        problem = _duplicate_name([d.name for d in devices])
+        if problem:
+            raise ValueError(problem)
         return devices
 
 
+def _duplicate_name(names: list[object]) -> str | None:
+    first: dict[object, int] = {}
+    for i, name in enumerate(names):
+        if name is not None and name in first:
+            return f"duplicate device name {name!r} (devices[{first[name]}] and devices[{i}])"
+        first[name] = i
+    return None
+
+
 def load(path: str | Path) -> EdgeConfig:
-    """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section."""
+    """Read and validate an edge config; ``ZCF_MQTT_*`` override the [mqtt] section.
+
+    When a device fails its own checks, the names are still checked on the file as written:
+    a port out of range must not hide a duplicate name."""
     p = Path(path)
-    cfg = validate(EdgeConfig, read_toml(p), str(p), tags=_KINDS)
+    data = read_toml(p)
+    try:
+        cfg = validate(EdgeConfig, data, str(p), tags=_KINDS)
+    except ConfigError as exc:
+        more = [line for line in _raw_name_problems(data, str(p)) if line not in exc.problems]
+        if not more:
+            raise
+        raise ConfigError([*exc.problems, *more]) from exc
     return cfg.model_copy(update={"mqtt": cfg.mqtt.with_env()})
+
+
+def _raw_name_problems(data: dict[str, object], source: str) -> list[str]:
+    """Duplicate device names, and point names within a device, in the file as written."""
+    raw = data.get("devices")
+    devices = [d if isinstance(d, dict) else {} for d in raw] if isinstance(raw, list) else []
+    out = []
+    if problem := _duplicate_name([d.get("name") for d in devices]):
+        out.append(f"{source}: devices: {problem}")
+    for i, d in enumerate(devices):
+        points = d.get("points")
+        names = [pt.get("name") for pt in points if isinstance(pt, dict)] if isinstance(points, list) else []
+        dupes = sorted({n for n in names if isinstance(n, str) and names.count(n) > 1})
+        label = f"({d['name']})" if isinstance(d.get("name"), str) else ""
+        out += [f"{source}: devices[{i}]{label}.points: duplicate point name {n!r}" for n in dupes[:1]]
+    return out
 
 
 def with_data_dir(cfg: EdgeConfig, data_dir: str | Path) -> EdgeConfig:

@@ -38,6 +38,7 @@ class AgentStatus(Collector):
         ok = connected and (bool(online) or not failing)
         return ok, {
             "mqtt_connected": connected,
+            "mqtt_last_cause": a.mqtt.last_cause if a.mqtt is not None else None,
             "devices_online": len(online),
             "devices_failing": failing,
             "outbox_messages": a.forwarder.buffered,
@@ -76,6 +77,14 @@ class AgentStatus(Collector):
         ):
             msgs.add_metric([outcome], n)
         yield msgs
+        left = CounterMetricFamily(
+            "zcf_edge_points_left_out",
+            "points read but not published (no numeric value, non-finite)",
+            labels=["device", "cause"],
+        )
+        for (device, cause), n in sorted(a.left_out.items()):
+            left.add_metric([device, cause], n)
+        yield left
         yield GaugeMetricFamily(
             "zcf_edge_outbox_messages", "messages in the on-disk outbox", value=a.forwarder.buffered
         )

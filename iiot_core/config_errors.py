@@ -7,14 +7,14 @@ Every loader uses it, for a file (``file: devices[2](pv-inverter).points[1](pv_e
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
+from iiot_core.masking import is_secret_key, mask
+
 Loc = tuple[int | str, ...]
-_SECRET = re.compile(r"password|passwd|token|secret|key_file|private", re.IGNORECASE)
 
 
 def format_validation(
@@ -25,12 +25,12 @@ def format_validation(
     With ``data`` (the validated input) list items are labelled with their ``name``; ``tags``
     are the kinds a discriminated union accepts, named when an item has none.
     """
-    return [f"{source}: {key_path(loc, data)}: {msg}" for loc, msg in problems(exc, tags)]
+    return [mask(f"{source}: {key_path(loc, data)}: {msg}") for loc, msg in problems(exc, tags)]
 
 
 def format_settings(exc: ValidationError, name_of: Callable[[str], str]) -> list[str]:
     """One line per error in flat settings: ``NAME: message (got value)``, NAME from the field."""
-    return [f"{name_of(str(loc[0])) if loc else '(settings)'}: {msg}" for loc, msg in problems(exc)]
+    return [mask(f"{name_of(str(loc[0])) if loc else '(settings)'}: {msg}") for loc, msg in problems(exc)]
 
 
 def problems(exc: ValidationError, tags: Sequence[str] = ()) -> list[tuple[Loc, str]]:
@@ -63,12 +63,9 @@ def _shown(loc: Loc, got: Any) -> str:
     """`` (got value)`` for a short value; never a secret (a password, token or URL credentials)."""
     if isinstance(got, dict | list) or got is None:
         return ""
-    if any(isinstance(p, str) and _SECRET.search(p) for p in loc):
+    if any(isinstance(p, str) and (is_secret_key(p) or p.endswith("key_file")) for p in loc):
         return " (value hidden)"
-    if isinstance(got, str) and "://" in got and "@" in got.split("://", 1)[1].split("/", 1)[0]:
-        scheme, rest = got.split("://", 1)
-        got = f"{scheme}://***@{rest.split('@', 1)[1]}"
-    return f" (got {got!r})"
+    return mask(f" (got {got!r})")
 
 
 def key_path(loc: Loc, data: Any = None) -> str:

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from iiot_core.config_errors import format_validation
 from iiot_core.errors import ConfigError
+from iiot_core.masking import remember_config
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -19,7 +20,9 @@ def read_toml(path: Path) -> dict[str, Any]:
     """Read a TOML file; a missing file or syntax error becomes a ConfigError."""
     try:
         with path.open("rb") as fh:
-            return tomllib.load(fh)
+            data = tomllib.load(fh)
+        remember_config(data)  # masked in every message from now on
+        return data
     except FileNotFoundError as exc:
         raise ConfigError([f"{path}: file not found"]) from exc
     except tomllib.TOMLDecodeError as exc:

@@ -10,6 +10,8 @@ ZcfError
 
 from __future__ import annotations
 
+from iiot_core.masking import mask
+
 
 class ZcfError(Exception):
     """Root of every error this project raises on purpose."""
@@ -19,8 +21,9 @@ class ConfigError(ZcfError):
     """Invalid configuration; ``problems`` lists one line per fault, each naming file and key."""
 
     def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("\n".join(problems))
+        # Every config fault passes here: no line may carry a secret (see iiot_core.masking).
+        self.problems = [mask(p) for p in problems]
+        super().__init__("\n".join(self.problems))
 
 
 class WireError(ZcfError):

@@ -224,6 +224,15 @@ class MqttConnection:
         return self._connected.is_set()
 
     @property
+    def last_cause(self) -> str | None:
+        """Why the last connection attempt failed (kept after a reconnect), None if none ever did."""
+        return self.outage.last_cause
+
+    def health(self) -> dict[str, object]:
+        """What every role's /health shows of its broker connection."""
+        return {"mqtt_connected": self.is_connected, "mqtt_last_cause": self.last_cause}
+
+    @property
     def link_up(self) -> bool:
         """Connected, and the kernel says the TCP connection is still established.
 

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from iiot_core import logs
 from iiot_core.errors import ConfigError, ZcfError
+from iiot_core.masking import mask
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ def run(
     except ConfigError as exc:
         return print_problems(exc)
     except refusals as exc:
-        print(f"{prog}: {exc}", file=sys.stderr)
+        print(mask(f"{prog}: {exc}"), file=sys.stderr)
         return EXIT_REFUSED
     except failing as exc:
         log.error("%s failed: %s", prog, exc)

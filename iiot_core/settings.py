@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from iiot_core.config_errors import format_settings
 from iiot_core.errors import ConfigError
+from iiot_core.masking import remember_env
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -75,6 +76,7 @@ def from_env(cls: type[S], flags: Mapping[str, str] | None = None, **given: Any)
     ``flags`` maps a field to the option that sets it, to name it in an error.
     """
     overrides: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    remember_env()  # a secret set in the environment is masked in every message from now on
     try:
         return cls(**overrides)
     except ValidationError as exc:

@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from iiot_core.masking import mask, mask_obj
+
 log = logging.getLogger(__name__)
 
 # What prometheus_client's ``generate_latest`` writes (its CONTENT_TYPE_LATEST names a newer format).
@@ -36,10 +38,10 @@ class StatusHttp:
         if method not in ("GET", "HEAD"):
             return 405, "text/plain", b"method not allowed\n"
         if path == "/metrics":
-            return 200, METRICS_CONTENT_TYPE, self.metrics()
+            return 200, METRICS_CONTENT_TYPE, mask(self.metrics().decode()).encode()
         if path in ("/health", "/healthz"):
             ok, detail = self.health()
-            body = json.dumps({"status": "ok" if ok else "degraded", **detail}).encode()
+            body = json.dumps(mask_obj({"status": "ok" if ok else "degraded", **detail})).encode()
             return (200 if ok else 503), "application/json", body
         return 404, "text/plain", b"not found\n"
 

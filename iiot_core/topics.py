@@ -7,7 +7,7 @@ Layout (ISA-95 style, versioned)::
     zcf/v1/{site}/_edge/{agent}/status               retained online/offline of an edge agent (last will)
     zcf/v1/{site}/{area}/{line}/{series}/result      carbon engine results (telemetry schema)
     zcf/v1/{site}/_alerts/{alert_id}                 alert state (JSON, retained)
-    zcf/v1/{site}/_deadletter/{service}              invalid messages with their reason
+    zcf/v1/{site}/_deadletter/{service}              invalid messages (ingest), readings not booked (engine)
     zcf/v1/{site}/_engine/lease                      retained: which carbon engine publishes (hot standby)
 
 Roll-up nodes of the engine use ``_all`` for the levels they aggregate over; ``{series}`` is

@@ -119,6 +119,7 @@ class IngestService:
         age = time.time() - m.last_write_unix if m.last_write_unix else None
         detail: dict[str, Any] = {
             "mqtt_connected": connected,
+            "mqtt_last_cause": self._conn.last_cause if self._conn is not None else None,
             "store_ok": m.store_ok,
             "store": self._writer.description if self._writer else None,
             "queue_messages": m.queue_messages,

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from iiot_core import runner, topics
 from iiot_core.config_loader import read_toml
+from iiot_core.masking import mask
 from iiot_core.mqtt import MqttConnection, Subscription
 from iiot_core.mqtt_config import MqttConfig
 from iiot_core.settings import CoreEnv, MqttEnv, from_env
@@ -307,7 +308,7 @@ async def run(args: argparse.Namespace, stop: asyncio.Event) -> int:
         await watch.start()
         code = await _watch(demo, monitor, args, stop)
     except DemoStartError as err:
-        print(f"zcf demo: {err}", file=sys.stderr)
+        print(mask(f"zcf demo: {err}"), file=sys.stderr)
         code = 1
     finally:
         if watch is not None:

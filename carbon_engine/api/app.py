@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -45,14 +45,16 @@ def create_app(
     settings: ApiSettings,
     view: EngineView,
     reader: StoreReader | None = None,
+    mqtt: Callable[[], dict[str, object]] | None = None,
     *,
     offsets_ledger: OffsetLedger | None = None,
     plant_path: Path | None = None,
     store_url: str | None = None,
 ) -> FastAPI:
     """The FastAPI app over an engine view, an optional store reader (history needs it), the
-    plant's offsets ledger (``/api/v1/offsets``) and the plant file (``/api/v1/reports``; with
-    ``store_url`` a report is built in a worker thread with a reader of its own)."""
+    engine's broker connection (``MqttConnection.health``, shown in /health), the plant's offsets
+    ledger (``/api/v1/offsets``) and the plant file (``/api/v1/reports``; with ``store_url`` a
+    report is built in a worker thread with a reader of its own)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
     ctx = AppContext(
         settings=settings,
@@ -60,6 +62,7 @@ def create_app(
         reader=reader,
         metrics=ApiMetrics(),
         auth=auth,
+        mqtt=mqtt,
         offsets=offsets_ledger,
         plant_path=plant_path,
         store_url=store_url,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -25,6 +26,7 @@ class AppContext:
     reader: StoreReader | None
     metrics: ApiMetrics
     auth: Authenticator
+    mqtt: Callable[[], dict[str, object]] | None = None  # the broker connection's health, if any
     offsets: OffsetLedger | None = None  # the plant's offsets ledger, when configured
     plant_path: Path | None = None  # the plant file, for period reports (/api/v1/reports)
     store_url: str | None = None  # reports are then built off the event loop, with their own reader

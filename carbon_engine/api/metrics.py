@@ -136,7 +136,7 @@ def _fault_metrics(st: EngineStatus) -> Iterator[Metric]:
     """Readings not booked as measured, per meter of the plant (labels never come from input)."""
     dropped = CounterMetricFamily(
         "zcf_engine_readings_dropped",
-        "readings not booked: counter delta or power sample above the meter's max_rate",
+        "readings not booked (spike, counter_jump, power_spike): above the meter's plausibility limit",
         labels=["meter", "reason"],
     )
     for (meter, reason), n in sorted(st.readings_dropped.items()):
@@ -153,6 +153,53 @@ def _fault_metrics(st: EngineStatus) -> Iterator[Metric]:
         seconds.add_metric([meter], st.gap_seconds.get(meter, 0.0))
     yield gaps
     yield seconds
+    yield _per_meter(
+        "zcf_engine_readings_held", "suspect readings held until the meter's next reading", st.readings_held
+    )
+    yield _per_meter(
+        "zcf_engine_meter_coverage", "share of the last coverage window backed by good samples", st.coverage
+    )
+    limits = {m: v for m, v in st.limits.items() if v != float("inf")}
+    yield _per_meter(
+        "zcf_engine_plausibility_limit_per_hour", "plausibility limit, base unit per hour", limits
+    )
+    yield CounterMetricFamily(
+        "zcf_engine_deadletters_lost", "dead letters dropped before publishing", value=st.deadletters_lost
+    )
+    yield from _dropped_elsewhere(st)
+
+
+def _dropped_elsewhere(st: EngineStatus) -> Iterator[Metric]:
+    """Everything else the engine did not use: bad messages, a full outbox, too-late data."""
+    invalid = CounterMetricFamily(
+        "zcf_engine_invalid_messages", "messages that did not decode, by cause", labels=["cause"]
+    )
+    for cause, n in sorted(st.invalid_messages.items()):
+        invalid.add_metric([cause], n)
+    yield invalid
+    yield CounterMetricFamily(
+        "zcf_engine_outbox_dropped", "messages dropped by a full outbox", value=st.outbox_dropped
+    )
+    late = CounterMetricFamily(
+        "zcf_engine_late_pieces_dropped",
+        "minute pieces of late samples for windows already closed (past allowed lateness)",
+        labels=["window"],
+    )
+    for size, n in sorted(st.late_dropped.items()):
+        late.add_metric([size], n)
+    yield late
+    yield CounterMetricFamily(
+        "zcf_engine_late_samples_ignored",
+        "late samples inside an interval whose windows had closed",
+        value=st.late_ignored,
+    )
+
+
+def _per_meter(name: str, help_: str, values: dict[str, float] | dict[str, int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_, labels=["meter"])
+    for meter, v in sorted(values.items()):
+        family.add_metric([meter], v)
+    return family
 
 
 def _counter(name: str, help_: str, value: float) -> CounterMetricFamily:

@@ -64,6 +64,11 @@ class LiveOut(_Out):
     )
     units_today: float | None
     factor_versions: list[str]
+    coverage: float | None = Field(
+        default=None,
+        description="share of the last minute backed by good samples, the lowest of the node's meters"
+        " (0..1); null before any of them reported",
+    )
     age_s: float | None = Field(description="engine clock minus ts, s; null before the first sample")
     stale: bool = Field(description="age_s over stale_after_s, or no sample yet")
     stale_after_s: float = Field(description="the node's stale limit, s")
@@ -114,7 +119,7 @@ class FactorOut(_Out):
 
 
 class HistoryPoint(BaseModel):
-    ts: int = Field(description="start of the interval, ms since the epoch (UTC)")
+    ts: int = Field(description="start of the bucket, ms since the epoch (UTC): bucket_origin + k x interval")
     value: float | None
 
 
@@ -126,6 +131,7 @@ class HistoryOut(BaseModel):
     interval_s: int
     start: int
     end: int
+    bucket_origin: int = Field(description="buckets start here + k x interval_s: the range's start")
     points: list[HistoryPoint]
 
 
@@ -135,6 +141,11 @@ class HealthOut(BaseModel):
     uptime_s: float
     store: Literal["ok", "unavailable", "not_configured"]
     live_clients: int
+    mqtt_connected: bool | None = Field(default=None, description="the engine's broker connection")
+    mqtt_last_cause: str | None = Field(
+        default=None,
+        description="why the last connection attempt to the broker failed (kept after a reconnect)",
+    )
 
 
 class FieldProblem(BaseModel):

@@ -1,7 +1,9 @@
 """The emission-factor library: versioned data (``default_factors.toml``), overridable per site.
 
 A factor is chosen per carrier, kind and variant at the event time of each minute; every
-result records the ``id@version`` of the factors it used.
+result records the ``id@version`` of the factors that went into it. Which year's grid factors
+apply is the site's ``grid_factor_year``: the one in force at the activity (``"activity"``), the
+newest published (``"latest"``) or a fixed year (``2023``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from iiot_core.store.lineproto import point_name_problem
 DEFAULT_FILE = Path(__file__).with_name("default_factors.toml")
 CO2_PER_C = 44.0 / 12.0
 
+GridYear = Literal["latest", "activity"] | int
+GRID_KINDS = ("location", "residual_mix", "fossil_only")
 FactorKind = Literal[
     "location", "residual_mix", "fossil_only", "combustion", "heat", "upstream", "footprint", "tce"
 ]
@@ -97,9 +101,10 @@ class _Timed:
 class FactorLibrary:
     """Factors keyed by (carrier, kind, variant), each a time series of entries."""
 
-    def __init__(self, entries: list[FactorEntry], tz: str) -> None:
+    def __init__(self, entries: list[FactorEntry], tz: str, grid_year: GridYear = "activity") -> None:
         self.entries = entries
         self.tz = zoneinfo.ZoneInfo(tz)
+        self.grid_year = grid_year
         self._slots: dict[Slot, list[_Timed]] = {}
         for e in entries:
             timed = _Timed(self._ms(e.valid_from), self._end_ms(e.valid_to), e)
@@ -107,6 +112,33 @@ class FactorLibrary:
         for lst in self._slots.values():
             lst.sort(key=lambda t: t.from_ms)
         self._starts = {k: [t.from_ms for t in v] for k, v in self._slots.items()}
+        # Grid slots under "latest" or a fixed year: one entry, whatever the activity time.
+        self._fixed: dict[Slot, FactorEntry | None] = {
+            k: self._grid_pick(k) for k in self._slots if k[0] == "electricity" and k[1] in GRID_KINDS
+        }
+
+    def _grid_pick(self, slot: Slot) -> FactorEntry | None:
+        """The entry ``grid_year`` fixes for a grid slot; None under "activity" or if the year has none."""
+        if self.grid_year == "activity":
+            return None
+        lst = self._slots[slot]
+        if self.grid_year == "latest":
+            return lst[-1].entry
+        year = int(self.grid_year)
+        # In force during that year: published for it or before, not withdrawn before it starts.
+        hits = [
+            t.entry
+            for t in lst
+            if t.entry.valid_from.year <= year and (t.entry.valid_to is None or t.entry.valid_to.year >= year)
+        ]
+        return hits[-1] if hits else None
+
+    def year_problem(self, slot: Slot) -> str | None:
+        """Why ``grid_year`` leaves ``slot`` without a factor (a fixed year none is valid in), else None."""
+        if slot not in self._fixed or self.grid_year in ("activity", "latest") or self._fixed[slot]:
+            return None
+        years = sorted({t.entry.valid_from.year for t in self._slots[slot]})
+        return f"no {slot[1]} factor for {slot[2]!r} is valid in {self.grid_year} (years: {years})"
 
     def _ms(self, d: dt.date) -> int:
         return int(dt.datetime(d.year, d.month, d.day, tzinfo=self.tz).timestamp() * 1000)
@@ -121,7 +153,12 @@ class FactorLibrary:
         return self._slots[slot][0].entry
 
     def select(self, slot: Slot, ts_ms: int) -> FactorEntry:
-        """The entry in force at ``ts_ms``: latest ``valid_from`` not after it, else the earliest."""
+        """The entry in force at ``ts_ms``: latest ``valid_from`` not after it, else the earliest.
+
+        A grid slot under a fixed ``grid_year`` ("latest" or a year) has one entry for all times."""
+        fixed = self._fixed.get(slot)
+        if fixed is not None:
+            return fixed
         lst = self._slots[slot]
         i = bisect.bisect_right(self._starts[slot], ts_ms) - 1
         while i >= 0:
@@ -137,17 +174,21 @@ class FactorLibrary:
         hour = dt.datetime.fromtimestamp(ts_ms / 1000, self.tz).hour
         return entry.hourly[hour]
 
-    def matrix(self, slots: list[Slot | None], minutes_ms: np.ndarray) -> tuple[np.ndarray, list[set[str]]]:
-        """Factor values (minutes x slots, 0 for ``None``) and the tags used per minute."""
+    def matrix(
+        self, slots: list[Slot | None], minutes_ms: np.ndarray
+    ) -> tuple[np.ndarray, list[list[str | None]]]:
+        """Factor values (minutes x slots, 0 for ``None``) and each one's ``id@version`` (or None)."""
         out = np.zeros((len(minutes_ms), len(slots)))
-        used: list[set[str]] = []
+        used: list[list[str | None]] = []
         for u, ts in enumerate(minutes_ms.tolist()):
-            tags: set[str] = set()
+            tags: list[str | None] = []
             for s, slot in enumerate(slots):
-                if slot is not None:
-                    entry = self.select(slot, int(ts))
-                    out[u, s] = self.value(entry, int(ts))
-                    tags.add(entry.tag)
+                if slot is None:
+                    tags.append(None)
+                    continue
+                entry = self.select(slot, int(ts))
+                out[u, s] = self.value(entry, int(ts))
+                tags.append(entry.tag)
             used.append(tags)
         return out, used
 
@@ -180,16 +221,24 @@ def read_factor_file(path: Path) -> list[FactorEntry]:
 
 
 def load_library(
-    tz: str, override: Path | None = None, region: str | None = None, source: str = "plant"
+    tz: str,
+    override: Path | None = None,
+    region: str | None = None,
+    source: str = "plant",
+    grid_year: GridYear = "activity",
 ) -> FactorLibrary:
-    """Defaults, then the site's entries (same id replaces, new id adds); checks the region."""
+    """Defaults, then the site's entries (same id replaces, new id adds); checks the region and year."""
     entries = {e.id: e for e in read_factor_file(DEFAULT_FILE)}
     if override is not None:
         entries.update({e.id: e for e in read_factor_file(override)})
-    lib = FactorLibrary(list(entries.values()), tz)
+    lib = FactorLibrary(list(entries.values()), tz, grid_year)
     if region is not None and not lib.has(("electricity", "location", region)):
         regions = sorted(v for (c, k, v) in lib._slots if c == "electricity" and k == "location")
         raise ConfigError(
             [f"{source}: site.grid_region: no location factor for {region!r} (known: {regions})"]
         )
+    grid = [("electricity", "location", region or "national"), ("electricity", "residual_mix", "national")]
+    problems = [p for p in map(lib.year_problem, grid) if p is not None]
+    if problems:
+        raise ConfigError([f"{source}: site.grid_factor_year: {p}" for p in problems])
     return lib

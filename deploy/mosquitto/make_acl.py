@@ -63,6 +63,7 @@ def engine_block(site: str) -> list[str]:
         f"topic read {topics.RESULT_FILTER}",
         f"topic write {topics.result(site, '+', '+', '+')}",
         f"topic write {topics.alert(site, '+')}",
+        f"topic write {topics.deadletter(site, 'engine')}",
         f"topic readwrite {topics.engine_lease(site)}",
     ]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,6 +26,9 @@ class DriverContext:
 
     agent_id: str
     buses: dict[str, object] = field(default_factory=dict)
+    # Points read but left out of a message (device, cause): counted for /metrics, so that
+    # nothing read is dropped without a trace (the log line is once per point and condition).
+    left_out: Counter[tuple[str, str]] = field(default_factory=Counter)
 
 
 class OnceLogger:

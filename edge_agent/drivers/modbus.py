@@ -124,6 +124,7 @@ class ModbusDriver:
                     key,
                     value,
                 )
+                self._ctx.left_out[(self.dev.name, "non_finite")] += 1
                 continue
             self._once.cleared(f"nan:{key}", "finite again device=%s point=%s", self.dev.name, key)
             out.append(Point(key, value, ts, c.unit))

@@ -91,6 +91,7 @@ class OpcuaDriver:
     def __init__(self, dev: OpcuaDevice, ctx: DriverContext) -> None:
         self.dev = dev
         self._agent_id = ctx.agent_id
+        self._left_out = ctx.left_out
         self._client: Client | None = None
         self._nodes: list[Node] = []
         self._by_node: dict[str, OpcuaPoint] = {}
@@ -242,6 +243,7 @@ class OpcuaDriver:
                 self._once.problem(
                     f"novalue:{key}", "no numeric value device=%s point=%s", self.dev.name, p.name
                 )
+                self._left_out[(self.dev.name, "no_value")] += 1
                 continue
             self._once.cleared(f"novalue:{key}", "value back device=%s point=%s", self.dev.name, p.name)
             quality = latest.quality

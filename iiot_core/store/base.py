@@ -79,7 +79,7 @@ class LatestValue:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
-    """Aggregates of one series over ``[ts, ts + interval)``, ``ts`` aligned to the epoch."""
+    """Aggregates of one series over ``[ts, ts + interval)``; ``ts`` = origin + k x interval."""
 
     ts: int
     mean: float
@@ -127,6 +127,11 @@ class RawPage:
         return len(self.ts)
 
 
+def bucket_offset(origin_ms: int, interval_ms: int) -> int:
+    """Where buckets of ``interval_ms`` starting at ``origin_ms`` fall past the epoch's: [0, interval)."""
+    return origin_ms % interval_ms
+
+
 def is_point_field(name: str) -> bool:
     """True for a field that holds a point value (not ``seq``, not a ``*_q`` quality)."""
     return name != SEQ_FIELD and not name.endswith(QUALITY_SUFFIX)
@@ -169,8 +174,13 @@ class StoreReader(Protocol):
         """Newest value of every selected series (optionally only samples at or after since_ms)."""
         ...
 
-    async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
-        """Mean, min, max, last and count per ``interval_ms`` bucket over [start_ms, end_ms)."""
+    async def history(
+        self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int, origin_ms: int = 0
+    ) -> list[History]:
+        """Mean, min, max, last and count per ``interval_ms`` bucket over [start_ms, end_ms).
+
+        Buckets start at ``origin_ms + k * interval_ms`` (the epoch by default; pass ``start_ms``
+        to align them to the start of the range)."""
         ...
 
     def raw(

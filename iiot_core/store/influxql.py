@@ -23,6 +23,7 @@ from iiot_core.store.base import (
     RawPage,
     Selector,
     SeriesKey,
+    bucket_offset,
     is_point_field,
     quality_code,
 )
@@ -115,19 +116,24 @@ class InfluxQLReader:
                         out.append(LatestValue(key, int(ts), float(value), quality or "good"))
         return out
 
-    async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
+    async def history(
+        self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int, origin_ms: int = 0
+    ) -> list[History]:
         if interval_ms <= 0 or end_ms <= start_ms:
             raise ValueError("need interval_ms > 0 and end_ms > start_ms")
         names = await self._fields_of(sel)
         if not names:
             return []
         where = where_clause(sel, [f"time >= {start_ms}ms", f"time < {end_ms}ms"])
+        # GROUP BY time(interval, offset): buckets at offset + k x interval past the epoch.
+        offset = bucket_offset(origin_ms, interval_ms)
+        group = f"time({interval_ms}ms,{offset}ms)" if offset else f"time({interval_ms}ms)"
         stmts = []
         for f in names:
             q = ident(f)
             stmts.append(
                 f"SELECT mean({q}), min({q}), max({q}), last({q}), count({q}) FROM "
-                f"{ident(sel.measurement)}{where} GROUP BY time({interval_ms}ms),"
+                f"{ident(sel.measurement)}{where} GROUP BY {group},"
                 f"{_GROUP_BY_TAGS} fill(none)"
             )
         out = []

@@ -16,6 +16,7 @@ from iiot_core.store.base import (
     RawPage,
     Selector,
     SeriesKey,
+    bucket_offset,
     quality_code,
 )
 from iiot_core.store.sqlite import SqliteBase
@@ -32,7 +33,7 @@ _HISTORY = """
 SELECT s.measurement, s.site, s.area, s.line, s.device, s.field,
        g.b, g.mean, g.lo, g.hi, v.value, g.n
 FROM (
-  SELECT series_id AS sid, (ts / :iv) * :iv AS b, avg(value) AS mean, min(value) AS lo,
+  SELECT series_id AS sid, ts - (((ts - :off) % :iv) + :iv) % :iv AS b, avg(value) AS mean, min(value) AS lo,
          max(value) AS hi, count(*) AS n, max(ts) AS last_ts
   FROM samples
   WHERE series_id IN (SELECT id FROM series s WHERE {where}) AND ts >= :start AND ts < :end
@@ -88,11 +89,14 @@ class SqliteReader(SqliteBase):
             LatestValue(SeriesKey(*r[:6]), int(r[6]), float(r[7]), r[8] or "good") for r in await self.run(q)
         ]
 
-    async def history(self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int) -> list[History]:
+    async def history(
+        self, sel: Selector, start_ms: int, end_ms: int, interval_ms: int, origin_ms: int = 0
+    ) -> list[History]:
         if interval_ms <= 0 or end_ms <= start_ms:
             raise ValueError("need interval_ms > 0 and end_ms > start_ms")
         where, params = _where(sel)
-        params.update(iv=interval_ms, start=start_ms, end=end_ms)
+        off = bucket_offset(origin_ms, interval_ms)  # SQLite's % keeps the dividend's sign: floored here
+        params.update(iv=interval_ms, start=start_ms, end=end_ms, off=off)
 
         def q(c: sqlite3.Connection) -> list[Any]:
             return c.execute(_HISTORY.format(where=where), params).fetchall()

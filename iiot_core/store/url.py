@@ -16,6 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from iiot_core.errors import ConfigError
+from iiot_core.masking import mask, remember_url
 
 SCHEMES = ("sqlite", "influxdb-v1", "influxdb-v2")
 # Raw telemetry kept by the embedded store: a year's report can be recomputed a month after it ends.
@@ -60,8 +61,7 @@ class StoreUrl:
 
 
 def _fail(url: str, why: str) -> ConfigError:
-    shown = url.split("@", 1)[-1] if "@" in url else url
-    return ConfigError([f"store URL {shown!r}: {why}"])
+    return ConfigError([f"store URL {mask(url)!r}: {why}"])
 
 
 def _retention(url: str, query: str) -> float:
@@ -84,6 +84,7 @@ def _retention(url: str, query: str) -> float:
 
 def parse_store_url(url: str) -> StoreUrl:
     """Parse and check a store URL; raise ConfigError saying what is wrong."""
+    remember_url(url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:

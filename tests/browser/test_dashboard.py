@@ -84,6 +84,10 @@ def test_dashboard_live_language_and_ack(server: LiveServer, page: Page, artifac
 
     # Live values move without a reload (pushed over SSE); the as-of cells tick on their own.
     wait_for_new_line_values(page, TIMEOUT_MS)
+    # Each node shows its coverage (share of the last minute backed by good samples).
+    coverage = page.get_by_test_id("line-coverage").first
+    expect(coverage).to_contain_text("%", timeout=TIMEOUT_MS)
+    assert 0 <= float(coverage.inner_text().rstrip(" %")) <= 100
     # Everything comes from the app itself (no CDN), and the page does not poll the API.
     assert {urlsplit(u).netloc for u in requested} == {urlsplit(server.url).netloc}, requested
     calls = len(_api_calls(requested))

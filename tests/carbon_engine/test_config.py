@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
 
 from carbon_engine import cli
 from carbon_engine.config import check, load_plant
-from carbon_engine.config_checks import unbounded_meters
 from carbon_engine.factors import load_library
 from iiot_core.errors import ConfigError
 from tests.carbon_engine.helpers import ms
@@ -97,6 +97,7 @@ node = "assembly/line2"
 parent = "line1-elec"
 """
     f.write_text(pv_behind_line + press_on_other_line)
+    shutil.copytree(EXAMPLE.parent / "suppliers", tmp_path / "suppliers")  # the plant names a supplier
     assert check(f) == [
         f"{f}: meters[1].parent: a generation meter sits behind the grid import meter, "
         "not behind consumption meter 'line1-elec'",
@@ -173,7 +174,9 @@ def test_bad_factor_file(tmp_path: Path) -> None:
     assert "needs parameters" in str(err.value) and str(f) in str(err.value)
 
 
-def test_meters_without_a_plausibility_bound_are_named() -> None:
-    glitch = load_plant(Path(__file__).parent / "golden" / "counter_glitch" / "plant.toml")
-    assert unbounded_meters(glitch) == ["grid"]
-    assert unbounded_meters(load_plant(EXAMPLE)) == []  # the example bounds every meter
+def test_rated_kw_is_for_energy_meters(tmp_path: Path) -> None:
+    text = (Path(__file__).parent / "golden" / "production_reset" / "plant.toml").read_text()
+    bad = tmp_path / "plant.toml"
+    bad.write_text(text.replace('role = "production"', 'role = "production"\nrated_kw = 10', 1))
+    problems = check(bad)
+    assert any("rated_kw applies to energy meters" in p for p in problems), problems

@@ -11,7 +11,7 @@ from carbon_engine.factors import read_factor_file
 from iiot_core.errors import ConfigError
 from iiot_core.store import MEASUREMENT_CARBON, Selector, open_reader, open_writer
 from ingest_service.validation import Validator
-from tests.carbon_engine.helpers import feed, ms, read_lines
+from tests.carbon_engine.helpers import feed, find, ms, read_lines
 
 GOLDEN = Path(__file__).parent / "golden"
 # constant_grid: grid import in region East on 2024-03-01, so the 2023 factors apply.
@@ -62,3 +62,87 @@ version = "v1_q"
     )
     with pytest.raises(ConfigError, match="id@version"):
         read_factor_file(f)
+
+
+_GRID_PLANT = """
+[site]
+id = "plant1"
+grid_region = "national"
+{setting}
+
+[[meters]]
+id = "main"
+device = "site-meter"
+point = "import_energy"
+role = "grid_import"
+carrier = "electricity"
+"""
+
+
+def _grid_minute(tmp_path: Path, setting: str, day: str) -> tuple[float, tuple[str, ...]]:
+    """Location-based kg and factor versions of the site's first minute: 10 kWh on ``day``."""
+    plant = tmp_path / "plant.toml"
+    plant.write_text(_GRID_PLANT.format(setting=setting))
+    engine = Engine.from_file(plant)
+    lines = [
+        {"ts": f"{day}T02:0{i}:00Z", "device": "site-meter", "points": {"import_energy": 10.0 * i}}
+        for i in range(3)
+    ]
+    feed(engine, lines)
+    r = find(engine, "plant1", "1m", ms(f"{day}T02:00:00Z"))
+    assert r is not None
+    return r.values["scope2_location_kg"], r.factor_versions
+
+
+@pytest.mark.parametrize(
+    ("setting", "day", "kg", "versions"),
+    [
+        # 2022 activity: the 2022 national average (0.5366) is the one in force then.
+        ("", "2022-06-01", 5.366, ["cn-grid-national-2022@2022", "cn-grid-residual-2023@2023"]),
+        (
+            'grid_factor_year = "activity"',
+            "2022-06-01",
+            5.366,
+            ["cn-grid-national-2022@2022", "cn-grid-residual-2023@2023"],
+        ),
+        # "latest": the newest published, 2023 (0.5306), for 2022 activity too.
+        (
+            'grid_factor_year = "latest"',
+            "2022-06-01",
+            5.306,
+            ["cn-grid-national-2023@2023", "cn-grid-residual-2023@2023"],
+        ),
+        # A fixed year applies to activity of any year.
+        (
+            "grid_factor_year = 2023",
+            "2022-06-01",
+            5.306,
+            ["cn-grid-national-2023@2023", "cn-grid-residual-2023@2023"],
+        ),
+        (
+            "grid_factor_year = 2023",
+            "2025-06-01",
+            5.306,
+            ["cn-grid-national-2023@2023", "cn-grid-residual-2023@2023"],
+        ),
+    ],
+)
+def test_grid_factor_year_picks_the_factor_and_the_result_records_it(
+    tmp_path: Path, setting: str, day: str, kg: float, versions: list[str]
+) -> None:
+    got, tags = _grid_minute(tmp_path, setting, day)
+    assert got == pytest.approx(kg, rel=1e-12)
+    assert list(tags) == versions
+
+
+def test_grid_factor_year_without_a_factor_for_that_year_is_refused(tmp_path: Path) -> None:
+    # The default library has a 2022 national average but a residual mix for 2023 only.
+    plant = tmp_path / "plant.toml"
+    plant.write_text(_GRID_PLANT.format(setting="grid_factor_year = 2022"))
+    with pytest.raises(ConfigError) as info:
+        Engine.from_file(plant)
+    why = "no residual_mix factor for 'national' is valid in 2022 (years: [2023])"
+    assert info.value.problems == [f"{plant}: site.grid_factor_year: {why}"]
+    plant.write_text(_GRID_PLANT.format(setting='grid_factor_year = "newest"'))
+    with pytest.raises(ConfigError, match="grid_factor_year"):
+        Engine.from_file(plant)

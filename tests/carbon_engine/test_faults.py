@@ -13,7 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from carbon_engine.api.metrics import EngineCollector
 from carbon_engine.engine import Engine
 from carbon_engine.faults import LOG_EVERY_S, FaultBook
-from tests.carbon_engine.helpers import feed
+from tests.carbon_engine.helpers import feed, ms
 
 PLANT = Path(__file__).parent / "golden" / "counter_outage" / "plant.toml"  # grid counter, max_rate 3000
 FORGED = 1e12
@@ -68,30 +68,40 @@ def test_a_forged_reading_is_counted_logged_once_an_hour_and_exported(
     caplog.set_level(logging.WARNING, logger="carbon_engine.faults")
     clock = Clock()
     engine = _engine(clock)
-    # The forged reading is dropped, and so is the real one after it (its delta from the
-    # forged value is a "reset" to 1002 kWh, impossible in 15 s): two readings, one log line.
+    # The forged reading is held as suspect; the real one after it goes on from 1001 kWh, so
+    # the forged one was a spike: dropped, one log line; the real one is booked.
     _play(engine, [_line("02:00:00", 1000), _line("02:00:30", 1001), _line("02:00:45", FORGED)])
+    assert engine.core.meters.held  # held until the next reading decides
     _play(engine, [_line("02:01:00", 1002), _line("02:01:30", 1003)])
     st = engine.engine_status(0)
-    assert st.readings_dropped == {("grid", "counter_jump"): 2}
-    [first] = _lines(caplog, "dropped")
+    assert st.readings_dropped == {("grid", "spike"): 1}
+    [first] = _lines(caplog, "not booked")
     for part in ("meter grid", "1e+12", "2024-03-01T02:00:45.000+00:00", "max_rate 3000"):
         assert part in first, (part, first)
     clock.now += LOG_EVERY_S
     _play(engine, [_line("02:02:00", FORGED), _line("02:02:30", 1004)])
-    later = _lines(caplog, "dropped")
-    assert len(later) == 2 and "1 more since the last" in later[1], later
+    _play(engine, [_line("02:02:40", FORGED), _line("02:03:00", 1005)])
+    later = _lines(caplog, "not booked")
+    assert len(later) == 2, later
+    clock.now += LOG_EVERY_S
+    _play(engine, [_line("02:03:10", FORGED), _line("02:03:30", 1006)])
+    later = _lines(caplog, "not booked")
+    assert len(later) == 3 and "1 more since the last" in later[2], later
     got = _metrics(engine)
-    assert got[("zcf_engine_readings_dropped_total", (("meter", "grid"), ("reason", "counter_jump")))] == 4
+    assert got[("zcf_engine_readings_dropped_total", (("meter", "grid"), ("reason", "spike")))] == 4
+    engine.advance(ms("2024-03-01T02:03:30Z"))
+    engine.advance(ms("2024-03-03T00:00:00Z"))  # idle since: every window due
+    total = sum(r.values["energy_kwh"] for r in engine.results("plant1", "1m"))
+    assert total == pytest.approx(1006 - 1000)  # every real kWh, none of the forged ones
 
 
 def test_labels_name_only_meters_of_the_plant(caplog: pytest.LogCaptureFixture) -> None:
     engine = _engine(Clock())
-    lines = [_line("02:00:00", 1000), _line("02:00:30", FORGED)]
+    lines = [_line("02:00:00", 1000), _line("02:00:30", FORGED), _line("02:00:45", 1001)]
     lines += [_line(f"02:00:{s:02d}", FORGED * s, device=f"forged-{s}") for s in range(10)]
     _play(engine, lines)
     meters = {
-        dict(labels).get("meter") for (name, labels), _ in _metrics(engine).items() if "dropped" in name
+        dict(labels).get("meter") for (name, labels), _ in _metrics(engine).items() if "readings" in name
     }
     assert meters == {"grid"}
     assert engine.stats["unrouted"] == 10
@@ -113,3 +123,28 @@ def test_a_counter_outage_is_a_counted_logged_estimated_gap(caplog: pytest.LogCa
         if r.values.get("energy_kwh") == pytest.approx(2.0) and r.values["estimated_share"] == 1.0
     )
     assert minute.estimated
+
+
+def test_a_held_reading_its_limit_and_coverage_are_in_the_metrics() -> None:
+    engine = _engine(Clock())
+    lines = [_line(f"02:0{m}:{s:02d}", 1000 + m * 2 + s // 30) for m in range(3) for s in (0, 30)]
+    feed(engine, lines, flush=False)
+    engine.advance(ms("2024-03-01T02:02:40Z"))
+    _play(engine, [_line("02:02:45", FORGED)])
+    got = _metrics(engine)
+    assert got[("zcf_engine_readings_held", (("meter", "grid"),))] == 1
+    assert got[("zcf_engine_plausibility_limit_per_hour", (("meter", "grid"),))] == 3000  # max_rate
+    engine.advance(ms("2024-03-01T02:30:00Z"))  # the forged reading arrived now
+    engine.advance(ms("2024-03-01T03:00:00Z"))  # idle since: the 15-min window is due
+    got = _metrics(engine)
+    assert got[("zcf_engine_meter_coverage", (("meter", "grid"),))] == pytest.approx(150 / 900)
+    assert [a.rule for a in engine.book.list()] == ["data_coverage"]  # nothing dropped yet
+
+
+def test_a_standby_sends_no_dead_letters() -> None:
+    engine = _engine(Clock())
+    engine.step_down()
+    lines = [_line("02:00:00", 1000), _line("02:00:30", FORGED), _line("02:01:00", 1002)]
+    out = feed(engine, lines)
+    assert engine.engine_status(0).readings_dropped == {("grid", "spike"): 1}
+    assert not [m for m in out if "_deadletter" in m.topic]

@@ -16,15 +16,15 @@ EXAMPLE = Path(__file__).parents[2] / "deploy" / "examples" / "plant.toml"
 T0 = ms("2026-03-02T01:00:00Z")
 ENERGY = ("energy_kwh", "electricity_kwh", "scope1_kg", "scope2_location_kg", "scope2_market_kg", "units")
 
-# One step of the stream: seconds since the previous sample, increments of the counters.
+# One step of the stream: seconds since the previous sample, and each counter's rate as a share
+# of the meter's max_rate in the example plant (grid, line1, line2, pv, gas, steam). Readings
+# stay plausible: an implausible one is judged by the readings around it as they arrive, so
+# only plausible streams have totals that no arrival order can change (test_counters.py and
+# the golden cases cover implausible ones).
+MAX_RATES = (3000, 1500, 1000, 500, 1000, 50)
 step = st.tuples(
     st.integers(1, 200),
-    st.floats(0, 30),
-    st.floats(0, 10),
-    st.floats(0, 8),
-    st.floats(0, 5),
-    st.floats(0, 3),
-    st.floats(0, 0.05),
+    *(st.floats(0, 1) for _ in MAX_RATES),
     st.integers(0, 20),
     st.booleans(),
 )
@@ -33,8 +33,13 @@ step = st.tuples(
 def _stream(steps: list[tuple[object, ...]]) -> list[tuple[int, str, dict[str, float]]]:
     t, grid, l1, l2, pv, gas, steam, units = T0, 1000.0, 10.0, 20.0, 5.0, 100.0, 1.0, 0.0
     out = []
-    for dt_s, dg, d1, d2, dp, dgas, dst, du, reset in steps:  # type: ignore[misc]
-        t += int(dt_s) * 1000
+    for raw in steps:
+        dt_s, *shares, du, reset = raw
+        t += int(str(dt_s)) * 1000
+        hours = int(str(dt_s)) / 3600
+        dg, d1, d2, dp, dgas, dst = (
+            float(str(f)) * m * hours for f, m in zip(shares, MAX_RATES, strict=True)
+        )
         grid, l1, l2, pv = grid + dg, l1 + d1, l2 + d2, pv + dp  # type: ignore[operator]
         gas, steam = gas + dgas, steam + dst  # type: ignore[operator]
         units = 0.0 if reset else units + du  # type: ignore[operator]

@@ -59,6 +59,7 @@ def test_points_quality_stale_and_no_nan() -> None:
     now = time.monotonic()
     points = {p.name: p for p in drv._points(now)}
     assert set(points) == {"flow", "state"}  # NaN is never published
+    assert drv._left_out == {("plc", "no_value"): 1}  # but counted (the agent's /metrics)
     assert points["flow"].value == 3.0 and points["flow"].unit == "t/h"
     assert points["flow"].ts == int(ts.timestamp() * 1000) and points["flow"].quality is Quality.GOOD
     assert points["state"].quality is Quality.BAD

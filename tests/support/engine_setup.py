@@ -70,8 +70,11 @@ def plant_variant(folder: Path, engine_lines: str = "", meter: str = "", meter_l
     return path
 
 
-async def feed_plant(db: Path, minutes: float = 60.0, plant_file: Path = PLANT_FILE) -> FedPlant:
-    """An hour of plant telemetry up to now through the engine; results into ``db``."""
+async def feed_plant(
+    db: Path, minutes: float = 60.0, plant_file: Path = PLANT_FILE, also: tuple[str, ...] = ()
+) -> FedPlant:
+    """An hour of plant telemetry up to now through the engine; results into ``db`` (and the
+    stores of the URLs in ``also``)."""
     engine = Engine.from_file(plant_file)
     end = time.time()
     start = end - minutes * 60
@@ -90,11 +93,12 @@ async def feed_plant(db: Path, minutes: float = 60.0, plant_file: Path = PLANT_F
         out = engine.advance(now_ms)
         records += results_of(out, now_ms)
         t += STEP_S
-    writer = open_writer(url)
-    try:
-        await writer.write(records)
-    finally:
-        await writer.close()
+    for each in (url, *also):
+        writer = open_writer(each)
+        try:
+            await writer.write(records)
+        finally:
+            await writer.close()
     plant.results = len(records)
     return plant
 

@@ -79,7 +79,11 @@ def test_installed_wheel_checks_its_shipped_examples(installed: Installed, tmp_p
     assert not examples.is_relative_to(ROOT)
     done = installed.run("check", str(examples / "edge.toml"), str(examples / "plant.toml"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == [f"{examples / 'edge.toml'}: OK", f"{examples / 'plant.toml'}: OK"]
+    assert done.stdout.splitlines() == [
+        f"{examples / 'edge.toml'}: OK",
+        f"{examples / 'plant.toml'}: OK",
+        "plant meters match the edge devices: OK",
+    ]
 
 
 @pytest.mark.timeout(180)

@@ -16,6 +16,7 @@ from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Metrics, Reader, Settings, View, known_node
 from carbon_engine.api.routes import API_PREFIX
 from carbon_engine.api.schemas import PROBLEMS, HistoryOut, HistoryPoint, Problem
+from carbon_engine.units import BASE_UNIT, CARRIER_POINTS
 from carbon_engine.view import Node
 from iiot_core import topics
 from iiot_core.errors import StoreError
@@ -64,6 +65,9 @@ _TABLE: tuple[tuple[str, str, Agg], ...] = (
     ("scope2_market_kg", "kgCO2", "sum"),
     ("upstream_kg", "kgCO2e", "sum"),
     ("units", "units", "sum"),
+    ("estimated_share", "1", "mean"),
+    # Quantities per carrier in its base unit (natural_gas_nm3, steam_t, ...): window amounts.
+    *((point, BASE_UNIT[carrier], "sum") for carrier, point in CARRIER_POINTS.items()),
 )
 METRICS: dict[str, MetricSpec] = {name: MetricSpec(name, unit, agg) for name, unit, agg in _TABLE}
 MetricName = Enum("MetricName", {name: name for name in METRICS}, type=str)  # type: ignore[misc]
@@ -142,7 +146,8 @@ async def get_history(
     ] = "1m",
     agg: Annotated[Agg | None, Query(description="aggregate; default is the metric's own")] = None,
 ) -> HistoryOut:
-    """Buckets aligned to the epoch, empty ones left out; values from the engine's stored results."""
+    """Buckets start at ``start`` + k x ``interval`` (``bucket_origin`` in the answer), empty
+    ones left out; values from the engine's stored results."""
     found_node = known_node(view, node)
     spec = METRICS[metric.value]
     interval_s = parse_interval(interval)
@@ -153,7 +158,7 @@ async def get_history(
     sel = selector(found_node, settings.history_device, spec.field)
     try:
         async with asyncio.timeout(settings.history_timeout_s):
-            found = await reader.history(sel, start_ms, end_ms, interval_s * 1000)
+            found = await reader.history(sel, start_ms, end_ms, interval_s * 1000, start_ms)
     except TimeoutError:
         metrics.history_errors += 1
         raise HTTPException(
@@ -173,5 +178,6 @@ async def get_history(
         interval_s=interval_s,
         start=start_ms,
         end=end_ms,
+        bucket_origin=start_ms,
         points=[HistoryPoint(ts=b.ts, value=_value(b, chosen)) for b in buckets],
     )

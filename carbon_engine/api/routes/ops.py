@@ -15,6 +15,7 @@ from carbon_engine.api.access import VIEWER
 from carbon_engine.api.deps import Context
 from carbon_engine.api.schemas import AUTH_PROBLEMS, HealthOut
 from iiot_core.errors import StoreError
+from iiot_core.masking import mask
 from iiot_core.store.base import StoreReader
 
 log = logging.getLogger(__name__)
@@ -46,12 +47,17 @@ async def health(ctx: Context) -> HealthOut:
     """``ok`` when the engine answers and history can be served, else ``degraded``."""
     ctx.view.tree()  # raises (-> 500 logged) only if the engine itself is broken
     store = await _store_state(ctx.reader)
+    link = ctx.mqtt() if ctx.mqtt is not None else {}
+    connected = link.get("mqtt_connected")
+    cause = link.get("mqtt_last_cause")
     return HealthOut(
-        status="degraded" if store == "unavailable" else "ok",
+        status="degraded" if store == "unavailable" or connected is False else "ok",
         version=iiot_core.__version__,
         uptime_s=round(time.monotonic() - ctx.metrics.started, 3),
         store=store,
         live_clients=ctx.metrics.sse_clients,
+        mqtt_connected=connected if isinstance(connected, bool) else None,
+        mqtt_last_cause=mask(cause) if isinstance(cause, str) else None,
     )
 
 
@@ -65,4 +71,4 @@ async def health(ctx: Context) -> HealthOut:
 def metrics(ctx: Context) -> str:
     """The engine's own figures (points, results, watermark lag, alerts, site power and intensity),
     request counts, live clients and engine events relayed."""
-    return ctx.metrics.render()
+    return mask(ctx.metrics.render())

@@ -22,11 +22,23 @@ router = APIRouter(prefix=API_PREFIX, tags=["live"], dependencies=VIEWER)
 RETRY_MS = 3000
 
 
-def _slot(ctx: Context) -> None:
-    # Checked before the response starts, so a refused client gets a real 503.
-    if ctx.metrics.sse_clients >= ctx.settings.sse_max_clients:
-        ctx.metrics.sse_refused += 1
+async def _slot(ctx: Context) -> AsyncIterator[None]:
+    """Reserve a live-client slot before the response starts (a refused client gets a real 503).
+
+    Async, so it runs on the event loop (a sync one would run in worker threads): check and take
+    happen with no await between them, so a burst of clients cannot all pass the
+    check before any of them is counted; the slot is given back once the response is over
+    (a dependency's exit runs after a streaming response ends), also when it never started."""
+    m = ctx.metrics
+    if m.sse_clients >= ctx.settings.sse_max_clients:
+        m.sse_refused += 1
         raise HTTPException(503, f"too many live clients (limit {ctx.settings.sse_max_clients})")
+    m.sse_clients += 1
+    m.sse_clients_total += 1
+    try:
+        yield
+    finally:
+        m.sse_clients -= 1
 
 
 def _live_payload(values: object) -> list[dict[str, object]]:
@@ -81,8 +93,6 @@ async def stream(
     the DeviceOut list when it changed. The stream opens with a ``live`` snapshot, an ``alerts``
     snapshot (the AlertOut list of every alert not cleared) and a ``devices`` snapshot.
     """
-    metrics.sse_clients += 1
-    metrics.sse_clients_total += 1
     events = view.events()
     devices = _DeviceTracker(view)
     try:
@@ -100,7 +110,6 @@ async def stream(
             if event.kind == "live" and (update := devices.changed()) is not None:
                 yield update
     finally:
-        metrics.sse_clients -= 1
         await _close(events)
 
 

@@ -145,7 +145,7 @@ async def test_refusals_are_logged_with_role_and_route_never_the_token(
     assert "status=403" in refused[0]
     assert "role=none" in refused[1] and "route=GET /api/v1/config" in refused[1]
     assert "status=401" in refused[1]
-    assert viewer not in caplog.text and viewer.split("_")[2] not in caplog.text
+    assert viewer not in caplog.text and viewer.split("_", 2)[2] not in caplog.text
     assert WRONG not in caplog.text and "not-a-real-secret" not in caplog.text
 
 

@@ -71,7 +71,9 @@ async def test_history_reads_engine_results_from_the_store(
     assert body["unit"] == "kW" and body["agg"] == "mean" and body["interval_s"] == 900
     assert 4 <= len(body["points"]) <= 5
     assert all(p["value"] > 0 for p in body["points"])
-    assert [p["ts"] % 900_000 for p in body["points"]] == [0] * len(body["points"])
+    # Buckets start at the range's start, wherever it falls (not at the epoch's quarters).
+    assert body["bucket_origin"] == plant.start_ms
+    assert [(p["ts"] - plant.start_ms) % 900_000 for p in body["points"]] == [0] * len(body["points"])
     # Energy per window adds up over an interval; power averages.
     energy = await client.get(f"{API}/history", params={**params, "metric": "energy_kwh", "interval": "1h"})
     per_minute = await client.get(f"{API}/history", params={**params, "metric": "energy_kwh"})
@@ -244,3 +246,30 @@ async def test_ack_with_a_malformed_body_says_it_is_not_json(client: httpx.Async
     )
     assert r.status_code == 422, r.text
     assert r.json()["detail"].startswith("body: not valid JSON at character 7"), r.text
+
+
+@pytest.mark.parametrize(("metric", "unit"), [("natural_gas_nm3", "Nm3"), ("steam_t", "t")])
+async def test_history_of_a_carrier_aligned_to_start(
+    client: httpx.AsyncClient, plant: FedPlant, metric: str, unit: str
+) -> None:
+    node = "plant1/assembly/line2"
+    minutes = [w for w in plant.engine.results(node, "1m") if metric in w.values]
+    start = minutes[0].start + 7 * 60_000  # 7 minutes past a quarter: not a 15 m boundary
+    end = minutes[-1].end
+    r = await client.get(
+        f"{API}/history",
+        params={"node": node, "metric": metric, "start": start, "end": end, "interval": "15m"},
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["unit"] == unit and body["agg"] == "sum" and body["bucket_origin"] == start
+    got = [(p["ts"], p["value"]) for p in body["points"]]
+    # Each bucket is the sum of the engine's minutes in [start + k x 15 m, start + (k + 1) x 15 m).
+    want: dict[int, float] = {}
+    for w in minutes:
+        if start <= w.start < end:
+            b = start + (w.start - start) // 900_000 * 900_000
+            want[b] = want.get(b, 0.0) + w.values[metric]
+    assert [ts for ts, _ in got] == sorted(want) and len(got) >= 2
+    assert [v for _, v in got] == pytest.approx([want[ts] for ts, _ in got])
+    assert all(v > 0 for _, v in got)

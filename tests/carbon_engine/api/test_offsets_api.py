@@ -135,7 +135,7 @@ async def test_the_engine_serves_the_ledger_its_plant_file_names(tmp_path: Path)
 
     plant = tmp_path / "plant.toml"
     plant.write_text(PLANT_FILE.read_text() + '\n[accounts.offsets]\nfile = "offsets.jsonl"\n')
-    server = _api_server(api_settings(), Engine.from_file(plant), None, plant)
+    server = _api_server(api_settings(), Engine.from_file(plant), None, None, plant)
     transport = httpx.ASGITransport(app=server.config.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
         assert (await c.post(URL, json=OFFSET, headers=auth())).status_code == 201

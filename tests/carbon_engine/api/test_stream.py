@@ -106,3 +106,39 @@ def test_stream_opens_with_the_active_alerts(tmp_path: Path) -> None:
         assert kind == "alerts" and isinstance(snapshot, list)
         assert all(a["state"] != "cleared" for a in snapshot)
         assert {a["id"] for a in active} <= {a["id"] for a in snapshot}
+
+
+def _gauge(url: str) -> float:
+    text = httpx.get(f"{url}/metrics", headers=auth(Role.viewer), timeout=10).text
+    return float(next(ln.split()[-1] for ln in text.splitlines() if ln.startswith("zcf_api_sse_clients ")))
+
+
+async def _burst(url: str, n: int) -> list[int]:
+    """``n`` clients open the stream at once; each holds its answer until all have one."""
+    statuses: list[int] = []
+    all_in = asyncio.Event()
+    limits = httpx.Limits(max_connections=n + 10, max_keepalive_connections=0)
+
+    async def one(c: httpx.AsyncClient) -> None:
+        async with c.stream("GET", f"{url}/api/v1/stream", headers=auth(Role.viewer)) as r:
+            statuses.append(r.status_code)
+            if len(statuses) == n:
+                all_in.set()
+            await all_in.wait()
+
+    async with httpx.AsyncClient(timeout=60, limits=limits) as c:
+        await asyncio.wait_for(asyncio.gather(*(one(c) for _ in range(n))), 90)
+    return statuses
+
+
+def test_the_live_client_limit_is_exact_under_a_burst_of_300(tmp_path: Path) -> None:
+    with live_server(_server(tmp_path, api_settings(sse_max_clients=100)).build) as s:
+        statuses = asyncio.run(_burst(s.url, 300))
+        assert statuses.count(200) == 100, sorted(set(statuses))
+        assert statuses.count(503) == 200
+        # Every slot is given back once its client is gone, and the next client gets one.
+        deadline = time.monotonic() + 15
+        while _gauge(s.url) != 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert _gauge(s.url) == 0
+        assert asyncio.run(_burst(s.url, 100)).count(200) == 100

@@ -63,6 +63,19 @@ async def test_latest_and_history(store: tuple[StoreWriter, StoreReader]) -> Non
     assert (b0.ts, b0.mean, b0.min, b0.max, b0.last, b0.count) == (T0, 2.5, 0.0, 5.0, 5.0, 6)
     assert (b1.ts, b1.mean, b1.min, b1.max, b1.last, b1.count) == (T0 + 60_000, 8.5, 6.0, 11.0, 11.0, 6)
 
+    # Aligned to the start of the range (30 s past the minute), not to the epoch.
+    start = T0 + 30_000
+    (aligned,) = await reader.history(
+        Selector(device="m1", fields=("p_kw",)), start, T0 + 180_000, 60_000, start
+    )
+    assert [(b.ts, b.mean, b.min, b.max, b.last, b.count) for b in aligned.buckets] == [
+        (start, 5.5, 3.0, 8.0, 8.0, 6),  # samples 3..8 at T0 + 30 s .. T0 + 80 s
+        (start + 60_000, 10.0, 9.0, 11.0, 11.0, 3),  # samples 9..11
+    ]
+    # An origin before the range: the first bucket starts before it, only samples in range count.
+    (early,) = await reader.history(Selector(device="m1", fields=("p_kw",)), T0, T0 + 60_000, 60_000, start)
+    assert [(b.ts, b.mean, b.count) for b in early.buckets] == [(T0 - 30_000, 1.0, 3), (T0 + 30_000, 4.0, 3)]
+
 
 async def test_replay_overwrites_instead_of_duplicating(
     store: tuple[StoreWriter, StoreReader],

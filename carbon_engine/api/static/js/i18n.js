@@ -24,6 +24,7 @@ const LABELS = {
     col_asof: "As of", worst: "worst", unassigned: "Not sub-metered (not a line)",
     why_no_energy: "Undefined: no energy used in the last minute",
     why_no_elec: "Undefined: no electricity used in the last minute",
+    why_no_data: "No samples from this node's meters yet",
     why_no_units: "Undefined: no units counted in the last minute, or no production counter",
     sort_hint: "Sort",
     trend: "Last hour", alerts: "Active alerts", no_alerts: "No active alerts",
@@ -39,7 +40,7 @@ const LABELS = {
     token_title: "API token", token_label: "Token", token_submit: "Sign in",
     token_needed: "The API needs a token.", token_refused: "Token refused",
     token_hint: "From the plant IT: zcf token create --role viewer (operator to acknowledge alerts). Kept for this tab only.",
-    conn_delayed: "delayed", conn_stale: "stale", stale: "stale", as_of: "as of", no_data: "no data yet",
+    conn_delayed: "delayed", conn_stale: "stale", stale: "stale", as_of: "as of", as_of_col: "As of", coverage: "Coverage", no_data: "no data yet",
     ago_s: "{n} s ago", ago_min: "{n} min ago", ago_h: "{n} h ago",
   },
   zh: {
@@ -65,6 +66,7 @@ const LABELS = {
     col_asof: "数据时间", worst: "最差", unassigned: "未分项计量（非产线）",
     why_no_energy: "无定义：最近一分钟没有能耗",
     why_no_elec: "无定义：最近一分钟没有用电",
+    why_no_data: "尚无该节点计量表的数据",
     why_no_units: "无定义：最近一分钟没有产量，或没有产量计数器",
     sort_hint: "排序",
     trend: "最近一小时", alerts: "当前告警", no_alerts: "暂无告警",
@@ -80,7 +82,7 @@ const LABELS = {
     token_title: "API 令牌", token_label: "令牌", token_submit: "登录",
     token_needed: "API 需要令牌。", token_refused: "令牌被拒绝",
     token_hint: "向工厂 IT 索取：zcf token create --role viewer（确认告警需 operator）。仅在本标签页内保存。",
-    conn_delayed: "延迟", conn_stale: "数据过期", stale: "已过期", as_of: "截至", no_data: "暂无数据",
+    conn_delayed: "延迟", conn_stale: "数据过期", stale: "已过期", as_of: "截至", as_of_col: "数据时间", coverage: "数据覆盖率", no_data: "暂无数据",
     ago_s: "{n} 秒前", ago_min: "{n} 分钟前", ago_h: "{n} 小时前",
   },
 };

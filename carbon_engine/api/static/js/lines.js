@@ -16,6 +16,8 @@ const COLUMNS = [
   { key: "intensity", label: "col_intensity", value: (v) => v.intensity_location_kg_per_kwh, digits: 3, why: "why_no_energy" },
   { key: "renewable", label: "col_renewable", value: (v) => (v.renewable_share === null ? null : v.renewable_share * 100), digits: 0, why: "why_no_elec" },
   { key: "today_t", label: "col_today_t", value: (v) => v.emissions_today_location_kg / 1000, digits: 3 },
+  // share of the last minute backed by good samples (the lowest of the node's meters)
+  { key: "coverage", label: "coverage", value: (v) => (v.coverage == null ? null : v.coverage * 100), digits: 0, suffix: " %", why: "why_no_data", testid: "line-coverage" },
 ];
 
 const sort = { key: null, desc: true }; // null: the plant's order
@@ -64,7 +66,8 @@ function cell(c, v, worst) {
   const undefinedValue = value === null || value === undefined;
   const attrs = { class: `num${c.phone ? "" : " opt"}${worst ? " worst-by" : ""}`, "data-col": c.key };
   if (undefinedValue && c.why) attrs.title = t(c.why);
-  return el("td", attrs, num(value, c.digits));
+  if (c.testid) attrs["data-testid"] = c.testid;
+  return el("td", attrs, undefinedValue || !c.suffix ? num(value, c.digits) : `${num(value, c.digits)}${c.suffix}`);
 }
 
 function row(v, node, columns, worst, testid) {

@@ -84,7 +84,8 @@ async function ack(ids) {
 
 async function seedTrend() {
   const end = Date.now();
-  const start = end - 3600 * 1000;
+  // History buckets start at `start`: on a whole minute, each is one of the engine's 1-min windows.
+  const start = Math.floor((end - 3600 * 1000) / 60000) * 60000;
   const metric = state.trend.metric;
   try {
     await Promise.all(
