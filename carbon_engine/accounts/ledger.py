@@ -12,7 +12,10 @@ counter its baseline (the last reading before the period) and every power channe
 its first interval starts from; the lead-out closes the last interval, which the live engine
 splits over the period's end the same way. A counter silent for longer than the lead-in at the
 period start loses the part of its first (estimated) delta that falls in the period; the data
-quality section shows such a gap.
+quality section shows such a gap. The replay sees no late samples and runs on event time alone
+(no idle clock), so it keeps what the live engine dropped after its allowed lateness (counted
+there as ``dropped``), e.g. the old part of a counter delta bridging a silence of the whole plant
+longer than the lateness. A period reported to date ends with the hour holding ``as_of``, partial.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def _as_of(period: Period, as_of_ms: int | None) -> int:
     return period.until(now)
 
 
-def _page_ms(plant: PlantCfg) -> int:
+def page_ms(plant: PlantCfg) -> int:
     """A page holding about _PAGE_SAMPLES samples at the meters' poll rates (1 s when unset)."""
     per_s = sum(1.0 / (m.poll_interval_s or 1.0) for m in plant.meters)
     ms = int(_PAGE_SAMPLES / max(per_s, 1e-9) * 1000) // 60_000 * 60_000
@@ -133,13 +136,16 @@ async def ledger_from_store(
             if r.size == HOUR and period.start_ms <= r.start < until:
                 kept[(r.node, r.start)] = r
 
-    async for page in reader.raw(sel, period.start_ms - lead, until + lead, _page_ms(plant)):
+    async for page in reader.raw(sel, period.start_ms - lead, until + lead, page_ms(plant)):
         if on_page is not None:
             on_page(page)
         samples += len(page)
         if len(page):
             _feed(core, router, page)
-        collect(core.advance_windows(page.end_ms))
+        if core.max_ts >= 0:
+            # Event time only, no idle clock: a silence of the whole plant moves nothing, so
+            # the replay never drops a late contribution and does not depend on the page size.
+            collect(core.advance_windows(core.max_ts))
     e = plant.engine
     flush_at = until + lead + int((e.allowed_lateness_s + e.idle_close_s + e.publish_delay_s) * 1000)
     collect(core.advance_windows(flush_at + 2 * HOUR_MS))

@@ -34,6 +34,7 @@ from iiot_core.store.url import StoreUrl
 
 _GROUP_BY_TAGS = ",".join(f'"{t}"' for t in TAGS)
 _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+_CHUNK_ROWS = 10_000
 
 
 def literal(value: str) -> str:
@@ -164,27 +165,35 @@ class InfluxQLReader:
         t = start_ms
         while t < end_ms:
             stop = min(end_ms, t + page_ms)
-            async for page in self._raw_slice(sel, head, names, t, stop, keys):
-                yield page
+            where = where_clause(sel, [f"time >= {t}ms", f"time < {stop}ms"])
+            series = await self._chunked(head + where)
+            yield _raw_page(sel.measurement, names, series, t, stop, keys)
             t = stop
 
-    async def _raw_slice(
-        self, sel: Selector, head: str, names: list[str], start: int, end: int, keys: dict[SeriesKey, int]
-    ) -> AsyncIterator[RawPage]:
-        """One slice; a slice the server cuts short (``max-row-limit``) is read as two halves."""
-        where = where_clause(sel, [f"time >= {start}ms", f"time < {end}ms"])
-        (res,) = await self.query([head + where])
-        series = res.get("series", [])
-        if any(s.get("partial") for s in series) or res.get("partial"):
-            if end - start <= 1:
-                raise StoreError(f"{self.description}: more rows in 1 ms than the server returns at once")
-            mid = start + (end - start) // 2
-            async for page in self._raw_slice(sel, head, names, start, mid, keys):
-                yield page
-            async for page in self._raw_slice(sel, head, names, mid, end, keys):
-                yield page
-            return
-        yield _raw_page(sel.measurement, names, series, start, end, keys)
+    async def _chunked(self, statement: str) -> list[dict[str, Any]]:
+        """One statement with a chunked answer: the server's ``max-row-limit`` (10,000 rows on
+        InfluxDB 1.x) cuts non-chunked answers short, not chunked ones. The series of every
+        chunk, in order."""
+        params = {"db": self.url.database, "epoch": "ms", "chunked": "true", "chunk_size": str(_CHUNK_ROWS)}
+        if self.url.rp:
+            params["rp"] = self.url.rp
+        body = urlencode({"q": statement}).encode()
+        resp = await self._http.request(
+            "POST", "/query?" + urlencode(params), body, {**self._headers, **_FORM}
+        )
+        if resp.status != 200:
+            raise StoreError(
+                f"{self.description}: query failed (HTTP {resp.status}): {error_text(resp.body)}"
+            )
+        series: list[dict[str, Any]] = []
+        for line in resp.body.splitlines():
+            if not line.strip():
+                continue
+            for r in json.loads(line).get("results", []):
+                if "error" in r:
+                    raise StoreError(f"{self.description}: query error: {r['error']}")
+                series += r.get("series", [])
+        return series
 
     async def close(self) -> None:
         await self._http.close()
@@ -198,25 +207,37 @@ def _raw_page(
     end: int,
     keys: dict[SeriesKey, int],
 ) -> RawPage:
-    """Rows (time, value, quality per field, then the tags) as columns, one sample per value."""
+    """Rows (time, value and quality per field, then the tags) as columns, one sample per value."""
     sid, ts, value, qual = array("l"), array("q"), array("d"), array("B")
     n = len(names)
+    by_tags: dict[tuple[str, ...], list[int]] = {}  # the row's tags -> key index per field (-1: none yet)
+
+    def key_of(tags: tuple[str, ...], i: int) -> int:
+        site, area, line, device = (t or "" for t in tags)
+        key = SeriesKey(measurement, site, area, line, device, names[i])
+        idx = keys.get(key)
+        if idx is None:
+            idx = keys[key] = len(keys)
+        return idx
+
     for s in series:
         for row in s["values"]:
-            tags = row[1 + 2 * n :]
-            for i, field in enumerate(names):
+            tags = tuple(row[1 + 2 * n :])
+            ids = by_tags.get(tags)
+            if ids is None:
+                ids = by_tags[tags] = [-1] * n
+            t = int(row[0])
+            for i in range(n):
                 v = row[1 + 2 * i]
                 if v is None:
                     continue
-                site, area, line, device = (t or "" for t in tags)
-                key = SeriesKey(measurement, site, area, line, device, field)
-                idx = keys.get(key)
-                if idx is None:
-                    idx = keys[key] = len(keys)
-                sid.append(idx)
-                ts.append(int(row[0]))
-                value.append(float(v))
-                qual.append(quality_code(row[2 + 2 * i]))
+                if ids[i] < 0:
+                    ids[i] = key_of(tags, i)
+                sid.append(ids[i])
+                ts.append(t)
+                value.append(v)
+                q = row[2 + 2 * i]
+                qual.append(0 if q is None else quality_code(q))
     return RawPage(start, end, list(keys), sid, ts, value, qual)
 
 

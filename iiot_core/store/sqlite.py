@@ -53,6 +53,7 @@ SeriesTuple = tuple[str, str, str, str, str, str]
 # the same rows fail again, so they are refused, not retried. Every other sqlite3 error
 # (locked, disk full, I/O, corrupt file) is about the store and is retried.
 _DATA_ERRORS = (sqlite3.IntegrityError, sqlite3.DataError, OverflowError)
+_READ_MMAP_BYTES = 1 << 30
 
 
 class SqliteBase:
@@ -76,6 +77,10 @@ class SqliteBase:
             if self.readonly:
                 uri = f"{self.path.resolve().as_uri()}?mode=ro"
                 conn = sqlite3.connect(uri, uri=True, timeout=self.timeout_s)
+                # Raw reads of a period scan millions of rows: memory-mapped pages and a larger
+                # cache read them about 1.7x faster than read() calls into a 2 MB cache.
+                conn.execute(f"PRAGMA mmap_size={_READ_MMAP_BYTES}")
+                conn.execute("PRAGMA cache_size=-65536")
             else:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 conn = sqlite3.connect(self.path, timeout=self.timeout_s)

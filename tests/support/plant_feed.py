@@ -40,9 +40,12 @@ def _scenario_offset(now_s: float) -> float:
 class PlantFeed:
     """One Telemetry message per device for any (increasing) time, stamped with that time."""
 
-    def __init__(self, start_s: float, seed: int = 1, now_s: float | None = None) -> None:
+    def __init__(
+        self, start_s: float, seed: int = 1, now_s: float | None = None, step_s: float = 2.0
+    ) -> None:
+        """``step_s``: the scenario's integration step (longer runs faster, counters coarser)."""
         self.offset = _scenario_offset(time.time() if now_s is None else now_s)
-        self.scenario = Scenario(ScenarioConfig(start=start_s + self.offset, seed=seed))
+        self.scenario = Scenario(ScenarioConfig(start=start_s + self.offset, seed=seed, step_s=step_s))
         self.seq: Counter[str] = Counter()
 
     def messages(self, t_s: float) -> list[Telemetry]:

@@ -29,10 +29,16 @@ def energy(hours: list[WindowResult], node: str) -> list[float]:
     return [r.values["energy_kwh"] for r in hours if r.node == node]
 
 
-@pytest.mark.timeout(60)
-async def test_replay_and_stored_results_equal_the_live_hours(tmp_path: Path) -> None:
+@pytest.mark.timeout(90)
+@pytest.mark.parametrize("kind", ["sqlite", "influxdb-v1"])
+async def test_replay_and_stored_results_equal_the_live_hours(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     plant, lib = example()
-    url = f"sqlite:///{tmp_path}/zcf.db?retention_days=0"
+    if kind == "sqlite":
+        url = f"sqlite:///{tmp_path}/zcf.db?retention_days=0"
+    else:
+        url = request.getfixturevalue("influx").store_url()
     writer, reader = open_writer(url), open_reader(url)
     try:
         run = PlantRun(plant, lib, writer)

@@ -141,3 +141,12 @@ async def test_raw_samples_in_time_order_page_by_page(store: tuple[StoreWriter, 
     assert sorted(k.field for k in every[0].keys) == ["e", "v"] and len(every[0]) == 20
     nowhere = await _raw(reader, Selector(site="nowhere"), T0, T0 + 60_000, 60_000)
     assert sum(len(p) for p in nowhere) == 0
+
+
+async def test_raw_page_beyond_the_servers_row_limit(store: tuple[StoreWriter, StoreReader]) -> None:
+    """InfluxDB 1.x answers at most 10,000 rows to a plain query: a raw page asks for chunks."""
+    writer, reader = store
+    n = 12_345
+    await writer.write([("telemetry", make_msg("m1", i, T0 + i * 10, {"e": float(i)})) for i in range(n)])
+    pages = await _raw(reader, Selector(fields=("e",)), T0, T0 + n * 10, n * 10)
+    assert len(pages) == 1 and list(pages[0].value) == [float(i) for i in range(n)]
