@@ -37,7 +37,10 @@ FORMATS = ("json", "csv", "html")
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="zcf report", description=__doc__.splitlines()[0])
     p.add_argument("--plant", type=Path, help="plant model file (TOML)")
-    p.add_argument("--period", help="2026-11 (month), 2026-Q4, 2026 (year), or month / year: the running one")
+    p.add_argument(
+        "--period",
+        help="2026-11 (month), 2026-Q4, 2026 (year), or month / quarter / year: the running one, to date",
+    )
     p.add_argument(
         "--store", metavar="URL", help="store URL (env ZCF_STORE_URL; default sqlite DATA_DIR/zcf.db)"
     )
@@ -50,7 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default="json", help="json (default), csv or html")
     p.add_argument("--lang", choices=LANGS, default="en", help="language of the HTML page (en, zh)")
     p.add_argument("--out", type=Path, help="output file (csv: a folder, or FILE.zip); default stdout")
-    p.add_argument("--verify", type=Path, metavar="REPORT", help="check the digest of a report.json and exit")
+    p.add_argument(
+        "--verify",
+        type=Path,
+        metavar="REPORT",
+        help="check a report.json against the schema and its digest, and exit",
+    )
     p.add_argument(
         "--log-level",
         help="WARNING by default: the replay logs what the live engine logged (e.g. readings dropped by "
