@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from carbon_engine.config import ContractCfg, PeriodCfg
+from carbon_engine.line_states import LineStates
 from carbon_engine.topology import CONSUMING, FUELS, Topology
 from carbon_engine.units import CARRIER_POINTS, OUTPUT_UNITS
 from carbon_engine.windows import Acc
@@ -94,6 +95,14 @@ class Accountant:
         self.col = {p: i for i, p in enumerate(self.points)}
         # The meters a node's coverage and gaps come from: every meter it counts.
         self.members = ((topo.a != 0) | (topo.b != 0)) & ~self.selfc
+        self.states: LineStates | None = None
+
+    def add_states(self, states: LineStates) -> None:
+        """Report energy and emissions per line state too (lines with a state point)."""
+        if states.slots:
+            self.states = states
+            self.points += states.points
+            self.col = {p: i for i, p in enumerate(self.points)}
 
     def _self_consumption(self, q: np.ndarray, loc: np.ndarray) -> None:
         """Fill the virtual self-consumption channels: generation not exported, behind each meter."""
@@ -172,6 +181,8 @@ class Accountant:
         for kind in CONTRACT_KINDS:  # the cover split by instrument, in proportion when capped
             part = coverage_kwh(self.rates, start, end, kind)
             out[0, c[f"covered_{kind}_kwh"]] = part * covered / offered if offered > 0 else 0.0
+        if self.states is not None and acc.st.shape[0] == self.states.slots:
+            self.states.outputs(out, c, acc.st, l_e, m_e)
         return out
 
     def _coverage(self, out: np.ndarray, acc: Acc, spans: np.ndarray | None) -> None:

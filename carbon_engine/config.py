@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import zoneinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
@@ -29,6 +30,7 @@ Carrier = Literal[
 Role = Literal["grid_import", "grid_export", "generation", "consumption", "production"]
 Method = Literal["counter", "power"]
 WindowName = Literal["1m", "15m", "1h", "1d"]
+_STATE_NAME = re.compile(r"^[a-z0-9_]{1,40}$")
 Severity = Literal["info", "warning", "critical"]
 
 
@@ -43,10 +45,57 @@ def _segment(v: str) -> str:
     return v
 
 
+class LineStateCfg(_Strict):
+    """The telemetry point that tells a line's state, and which of its states count as idle.
+
+    ``states`` names the codes the point carries (as the edge agent's point ``states``);
+    ``idle`` the states whose energy is idle energy (default: those of idle and stopped it has);
+    a state holds until the next sample, at most ``hold_s`` (default: ``engine.max_gap_s``).
+    """
+
+    device: str
+    point: str
+    states: dict[str, int]
+    idle: list[str] | None = None
+    hold_s: float | None = Field(default=None, gt=0)
+
+    @field_validator("states")
+    @classmethod
+    def _states(cls, v: dict[str, int]) -> dict[str, int]:
+        if not v:
+            raise ValueError("name at least one state")
+        for name in v:
+            if not _STATE_NAME.match(name) or name == "unknown":
+                raise ValueError(
+                    f"state name {name!r}: lower-case letters, digits and '_' only "
+                    "(it names output points), and not 'unknown' (reserved)"
+                )
+        codes = list(v.values())
+        if len(set(codes)) != len(codes):
+            raise ValueError("two states share one code")
+        return v
+
+    @model_validator(mode="after")
+    def _idle(self) -> LineStateCfg:
+        missing = [n for n in self.idle or [] if n not in self.states]
+        if missing:
+            raise ValueError(f"idle names {missing} that are not states ({', '.join(self.states)})")
+        if self.idle is None and not self.idle_states:
+            raise ValueError("no state is called idle or stopped: say which are idle (idle = [...])")
+        return self
+
+    @property
+    def idle_states(self) -> list[str]:
+        if self.idle is not None:
+            return self.idle
+        return [n for n in ("idle", "stopped") if n in self.states]
+
+
 class LineCfg(_Strict):
     id: str
     label_en: str = ""
     label_zh: str = ""
+    state: LineStateCfg | None = None
 
     _id = field_validator("id")(_segment)
 

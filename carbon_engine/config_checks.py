@@ -6,7 +6,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 from carbon_engine.node_paths import in_subtree, node_paths, relative_node
-from carbon_engine.units import ALL_POINTS, allowed_units, unit_scale
+from carbon_engine.units import ALL_POINTS, allowed_units, state_points, unit_scale
 from iiot_core import topics
 
 if TYPE_CHECKING:
@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 def cross_check(cfg: PlantCfg) -> list[str]:
     """One ``key: problem`` line per fault."""
-    return _tree(cfg) + _meters(cfg) + _contracts(cfg) + _alerts(cfg) + _quotas(cfg)
+    return _tree(cfg) + _meters(cfg) + _line_states(cfg) + _contracts(cfg) + _alerts(cfg) + _quotas(cfg)
 
 
 def _dupes(ids: list[str]) -> set[str]:
@@ -100,6 +100,29 @@ def _where(node: str) -> str:
     return repr(node) if node else "the site"
 
 
+def _line_states(cfg: PlantCfg) -> list[str]:
+    """A line's state point is a device's point, not a meter's, and tells one line only."""
+    out: list[str] = []
+    meters = {(m.device, m.point): m.id for m in cfg.meters}
+    seen: dict[tuple[str, str], str] = {}
+    for i, area in enumerate(cfg.areas):
+        for j, line in enumerate(area.lines):
+            st = line.state
+            if st is None:
+                continue
+            key, route = f"areas[{i}].lines[{j}].state", (st.device, st.point)
+            try:
+                topics.check_segment(st.device, "device")
+            except ValueError as exc:
+                out.append(f"{key}.device: {exc}")
+            if route in meters:
+                out.append(f"{key}: {st.device}/{st.point} is the point of meter {meters[route]!r}")
+            if route in seen:
+                out.append(f"{key}: {st.device}/{st.point} already tells the state of line {seen[route]!r}")
+            seen[route] = f"{area.id}/{line.id}"
+    return out
+
+
 def _contracts(cfg: PlantCfg) -> list[str]:
     out = [f"contracts: duplicate id {d!r}" for d in sorted(_dupes([c.id for c in cfg.contracts]))]
     for i, c in enumerate(cfg.contracts):
@@ -127,13 +150,14 @@ def _alerts(cfg: PlantCfg) -> list[str]:
     out = [f"alerts: duplicate rule id {d!r}" for d in sorted(_dupes([r.id for r in cfg.alerts]))]
     nodes = node_paths(cfg)
     devices = {m.device for m in cfg.meters}
+    known = ALL_POINTS | state_points(cfg)
     for i, rule in enumerate(cfg.alerts):
         key = f"alerts[{i}]"
         node = getattr(rule, "node", None)
         if node is not None and relative_node(cfg.site.id, node) not in nodes:
             out.append(f"{key}.node: unknown node {node!r}")
         point = getattr(rule, "point", None)
-        if point is not None and point not in ALL_POINTS:
+        if point is not None and point not in known:
             out.append(f"{key}.point: unknown output point {point!r}")
         device = getattr(rule, "device", None)
         if rule.kind == "stale" and device not in (None, "*", *devices):

@@ -20,6 +20,7 @@ from carbon_engine.accounting import Accountant, contract_rates, meter_coverage
 from carbon_engine.config import PlantCfg
 from carbon_engine.energy import MIN_MS, split_minutes
 from carbon_engine.factors import FactorLibrary
+from carbon_engine.line_states import LineStates, compile_lines
 from carbon_engine.meters import Intervals, MeterState
 from carbon_engine.results import ResultHistory, WindowResult, to_results
 from carbon_engine.routing import Routed, by_device, route_batch
@@ -51,21 +52,30 @@ class EngineCore:
         self.idle_ms = int(e.idle_close_s * 1000)
         self.skew_ms = int(e.max_clock_skew_s * 1000)
         self.calendar = Calendar(plant.site.timezone)
-        self.windows = WindowStore(self.topo.n, self.calendar, list(e.windows), self.lateness_ms)
-        self.meters = MeterState(self.topo, plant, self.windows.horizon)
         self.accountant = Accountant(
             self.topo,
             contract_rates(plant.contracts, plant.site.timezone),
             plant.site.onsite_location_based == "zero",
         )
         self.tracer = Tracer(self.topo, library, plant.site.onsite_location_based == "zero")
+        self.line_states = _line_states(plant, self.topo, self.accountant)
+        self.accountant.add_states(self.line_states)
+        slots = self.line_states.slots
+        self.windows = WindowStore(self.topo.n, self.calendar, list(e.windows), self.lateness_ms, slots)
+        self.meters = MeterState(self.topo, plant, self.windows.horizon)
         self.history = ResultHistory()
         self.due_coverage: list[tuple[str, int, np.ndarray]] = []  # meters' coverage of the windows just due
         self.max_ts = -1
         self.min_ts = -1
         self.now_ms = 0
         self.last_arrival_ms = 0
-        self.stats: dict[str, int] = {"samples": 0, "unrouted": 0, "bad_quality": 0, "other_site": 0}
+        self.stats: dict[str, int] = {
+            "samples": 0,
+            "unrouted": 0,
+            "bad_quality": 0,
+            "other_site": 0,
+            "line_state": 0,
+        }
         # Batches from ingest_many wait as arrays, in arrival order, until the next flush.
         self._chunks: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self._chunked = 0
@@ -90,7 +100,9 @@ class EngineCore:
         if not msgs:
             return msgs
         r = route_batch(self._tables, msgs)
-        self.stats["unrouted"] += r.unrouted
+        states = self.line_states.observe(msgs)  # state points are no meter's: routed apart
+        self.stats["line_state"] += states
+        self.stats["unrouted"] += r.unrouted - states
         self.stats["bad_quality"] += r.bad_quality
         self._buffer(r)
         self._arrived(now_ms)
@@ -134,6 +146,14 @@ class EngineCore:
         if self._chunked >= MAX_BUFFER:
             self.flush()
         self._arrived(None)
+
+    def ingest_states(self, line: np.ndarray, ts: np.ndarray, code: np.ndarray) -> None:
+        """Batch ingest of line-state samples: line index (``line_states.index``), ts (ms), code."""
+        if len(line):
+            self.line_states.observe_arrays(
+                line.astype(np.int64), ts.astype(np.int64), code.astype(np.float64)
+            )
+            self.stats["line_state"] += len(line)
 
     def _arrived(self, now_ms: int | None) -> None:
         """Arrival time for the idle clock: given, or else the time of the next ``advance``."""
@@ -183,8 +203,13 @@ class EngineCore:
         cov, gaps = sums(pieces.cov), sums(pieces.gaps)
         self.meters.guard.add(uniq, q - e)
         used = self.tracer.minutes(inv, c, pieces.qty, tags)
+        st = self.line_states.window_sums(
+            iv, cutoff, uniq, lambda u, ch: fmat[u, topo.loc_slot[ch]] * topo.mult[ch]
+        )
         for u, minute in enumerate(uniq.tolist()):
-            self.windows.add(minute, q[u], e[u], lo[u], rm[u], cov[u], gaps[u], used[u])
+            self.windows.add(
+                minute, q[u], e[u], lo[u], rm[u], cov[u], gaps[u], used[u], None if st is None else st[u]
+            )
 
     def _factors(self, minutes: np.ndarray) -> tuple[np.ndarray, list[list[str | None]]]:
         """Factor values per minute and slot, cached: a factor rarely changes within hours."""
@@ -247,6 +272,7 @@ class EngineCore:
         if self.windows.watermark // 60_000 != self._pruned_minute:
             self._pruned_minute = self.windows.watermark // 60_000  # spans expire by the minute
             self.meters.prune(self.windows.watermark)
+            self.line_states.prune(self.windows.watermark - self.lateness_ms - 2 * _DAY_MS)
         for r in out:
             self.history.put(r)
         return out
@@ -290,11 +316,11 @@ class EngineCore:
         t = self.max_ts
         cur = (t // 60_000) * 60_000
         phi = (t - cur) / 60_000
-        acc = Acc.new("live", t - 60_000, t, self.topo.n)
+        acc = Acc.new("live", t - 60_000, t, self.topo.n, self.line_states.slots)
         for start, w in ((cur, 1.0), (cur - 60_000, 1.0 - phi)):
             src = self.windows.get("1m", start)
             if src is not None and w > 0:
-                for f in ("qty", "est", "loc", "rm", "cov", "gaps"):
+                for f in ("qty", "est", "loc", "rm", "cov", "gaps", "st"):
                     getattr(acc, f)[:] += w * getattr(src, f)
                 merge(acc.used, src.used)
         # Right after start less than a minute is covered: compute() averages over what is.
@@ -332,6 +358,7 @@ class EngineCore:
             "meters": self.meters.dump(),
             "windows": [a.dump() for size in w.sizes for a in w.open[size].values()],
             "stats": self.stats,
+            "line_states": self.line_states.dump(),
         }
 
     def from_state(self, data: dict[str, Any]) -> None:
@@ -347,11 +374,21 @@ class EngineCore:
         w.dropped.update(data.get("dropped", {}))
         self.meters.load(data["meters"])
         self._buf_last = self.meters.last_ts.copy()
+        self.line_states.load(data.get("line_states"))
         for raw in data["windows"]:
             acc = Acc.load(raw)
+            if acc.st.shape[0] != w.slots:  # a snapshot from before the lines had state points
+                acc.st = np.zeros((w.slots, 4))
             if acc.size in w.open:
                 w.open[acc.size][acc.start] = acc
         self.stats.update(data.get("stats", {}))
+
+
+def _line_states(plant: PlantCfg, topo: Topology, acc: Accountant) -> LineStates:
+    """The lines' state timelines, splitting what the accountant counts as each line's energy."""
+    rows = {n.rel: i for i, n in enumerate(topo.nodes) if n.level == "line"}
+    weights = np.column_stack([acc.energy_w, acc.elec_cons, acc.fuel, acc.heat]).astype(np.float64)
+    return LineStates(compile_lines(plant, rows), topo.a, weights)
 
 
 def _late(chan: np.ndarray, ts: np.ndarray, last: np.ndarray) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ _DEVICE = attrgetter("device")
 _TS = attrgetter("ts")
 _SEEN = attrgetter("last_seen")
 _STATE = attrgetter("state")
+log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -33,6 +35,7 @@ class DeviceInfo:
     last_arrival: int | None = None  # engine clock when the last message came
     first_quality: str = ""
     last_msg: Telemetry | None = None
+    offline_ts: int = 0  # when the last offline status was issued (its ts)
 
     @property
     def path(self) -> str:
@@ -80,9 +83,11 @@ class DeviceTracker:
             set_all(infos, "last_arrival", repeat(now_ms))
         states = list(map(_STATE, infos))
         if states.count("online") != len(states):
-            for info in infos:
+            for name, info in zip(last, infos, strict=True):
                 if info.state == "unknown":
                     info.state = "online"
+                elif info.state == "offline" and (info.last_seen or 0) > info.offline_ts:
+                    _contradicted(name, info)
 
     def status(self, name: str, path: str, st: DeviceStatus) -> None:
         """A retained status message of a device or (``name`` = ``agent:X``) an edge agent."""
@@ -90,6 +95,10 @@ class DeviceTracker:
         info.state = "online" if st.state == "online" else "offline"
         if st.last_seen:
             info.last_seen = max(info.last_seen or 0, st.last_seen)
+        if info.state == "offline":
+            info.offline_ts = st.ts
+            if info.last_msg is not None and (info.last_seen or 0) > st.ts:
+                _contradicted(name, info)  # telemetry newer than the status says it is online
 
     def views(self) -> list[DeviceView]:
         # An offline device's last quality says nothing about now: shown as unknown.
@@ -156,3 +165,15 @@ def _seen(
         np.maximum.at(top, code, ts)
     seen: list[int] = np.maximum(top, np.array(prev, dtype=np.int64)).tolist()
     return seen
+
+
+def _contradicted(name: str, info: DeviceInfo) -> None:
+    """Fresh telemetry is evidence: a device whose data is newer than its offline status is online."""
+    log.warning(
+        "device %s: its status says offline (issued ts=%d) but its telemetry is newer (ts=%d);"
+        " counted as online",
+        name,
+        info.offline_ts,
+        info.last_seen or 0,
+    )
+    info.state = "online"

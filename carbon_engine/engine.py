@@ -6,7 +6,6 @@ service (``service.py``) or directly: ``ingest(msg)``, ``status(...)``, ``advanc
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
@@ -26,6 +25,7 @@ from carbon_engine.devices import DeviceTracker
 from carbon_engine.factors import FactorLibrary
 from carbon_engine.freshness import Freshness
 from carbon_engine.journal import Journal, Mark
+from carbon_engine.live_events import EventHub
 from carbon_engine.publication import Publications
 from carbon_engine.results import Outbound, WindowResult, live_values, result_series, to_message
 from carbon_engine.rules import RuleEngine
@@ -47,7 +47,6 @@ from iiot_core.model import DeviceStatus, Telemetry
 
 log = logging.getLogger(__name__)
 
-EVENT_QUEUE = 256
 STATE_VERSION = 1
 SNAPSHOT_FILE = "engine-state.json"
 ALERTS_FILE = "alerts.json"
@@ -82,11 +81,10 @@ class Engine:
         self.restored_outbox: list[Outbound] = []
         self.journal: Journal | None = None
         self._series: dict[str, tuple[str, str]] | None = None
-        self._subscribers: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[EngineEvent]]] = set()
+        self.hub = EventHub()  # live events to API clients
         # FastAPI runs sync endpoints in worker threads: the view side and the feeding side
         # share one lock, held briefly.
         self.lock = threading.RLock()
-        self.events_dropped = 0
         self.invalid: Counter[str] = Counter()  # undecodable messages by cause (the service's)
         self.outbox_dropped = 0  # messages the service's full outbox dropped
         self._last_live_ms = 0
@@ -176,10 +174,10 @@ class Engine:
         out += letters if self.pub.publishing else []  # the active engine of a site sends them
         for a in changed:
             out.append(Outbound(topics.alert(self.site, a.id), alert_payload(self.site, a), retain=True))
-            self._push(EngineEvent("alert", a))
-        if self._subscribers and now_ms - self._last_live_ms >= self.plant.engine.live_interval_s * 1000:
+            self.hub.push(EngineEvent("alert", a))
+        if self.hub.watched and now_ms - self._last_live_ms >= self.plant.engine.live_interval_s * 1000:
             self._last_live_ms = now_ms
-            self._push(EngineEvent("live", self.live()))
+            self.hub.push(EngineEvent("live", self.live()))
         return out
 
     def _resume(self, stopped: int, now_ms: int) -> None:
@@ -268,9 +266,10 @@ class Engine:
         today = {r.node: r for r in self.core.today()}
         core = self.core  # rolling_minute flushed the buffer: meters.last_ts is current
         fresh = self.freshness.of_nodes(core.meters.last_ts, core.max_ts, core.now_ms)
+        states = core.line_states.current(core.max_ts)
         return [
-            live_values(n.path, rolling.get(n.path), today.get(n.path), f)
-            for n, f in zip(self.topo.nodes, fresh, strict=True)
+            live_values(n.path, rolling.get(n.path), today.get(n.path), f, states.get(i))
+            for i, (n, f) in enumerate(zip(self.topo.nodes, fresh, strict=True))
         ]
 
     def alerts(
@@ -288,7 +287,7 @@ class Engine:
         view = self.book.ack(alert_id, by, self.core.now_ms)
         if view is not None and before is not None and before.state != view.state:
             self.pending_alerts.append(view)
-            self._push(EngineEvent("alert", view))
+            self.hub.push(EngineEvent("alert", view))
         return view
 
     def factors(self) -> list[FactorView]:
@@ -303,32 +302,13 @@ class Engine:
         with self.lock:
             return self.tracker.views()
 
-    async def events(self) -> AsyncIterator[EngineEvent]:
-        q: asyncio.Queue[EngineEvent] = asyncio.Queue(EVENT_QUEUE)
-        sub = (asyncio.get_running_loop(), q)
-        self._subscribers.add(sub)
-        try:
-            while True:
-                yield await q.get()
-        finally:
-            self._subscribers.discard(sub)
+    def events(self) -> AsyncIterator[EngineEvent]:
+        return self.hub.events()
 
-    def _push(self, ev: EngineEvent) -> None:
-        for loop, q in list(self._subscribers):
-            try:
-                running = asyncio.get_running_loop()
-            except RuntimeError:
-                running = None
-            if running is loop:
-                self._offer(q, ev)
-            elif not loop.is_closed():
-                loop.call_soon_threadsafe(self._offer, q, ev)
-
-    def _offer(self, q: asyncio.Queue[EngineEvent], ev: EngineEvent) -> None:
-        try:
-            q.put_nowait(ev)
-        except asyncio.QueueFull:
-            self.events_dropped += 1  # a slow client loses events, never the engine
+    @property
+    def events_dropped(self) -> int:
+        """Live events a slow API client's full queue refused."""
+        return self.hub.dropped
 
     # -- acknowledgements made through the API are published by the service ------------------
 

@@ -27,7 +27,7 @@ from carbon_engine.accounting import CONTRACT_KINDS
 from carbon_engine.freshness import Fresh
 from carbon_engine.journal import Mark
 from carbon_engine.topology import NodeSpec
-from carbon_engine.units import CARRIER_POINTS, POINT_UNITS, factor_point
+from carbon_engine.units import CARRIER_POINTS, factor_point, unit_of
 from carbon_engine.view import LiveValues
 from iiot_core import topics
 from iiot_core.codec import encode
@@ -97,10 +97,7 @@ def to_results(
 
 def to_message(site: str, node: NodeSpec, r: WindowResult, seq: int) -> Outbound:
     quality = Quality.ESTIMATED if r.estimated else Quality.GOOD
-    pts = [
-        Point(name=k, value=v, ts=r.start, unit=POINT_UNITS.get(k, ""), quality=quality)
-        for k, v in r.values.items()
-    ]
+    pts = [Point(name=k, value=v, ts=r.start, unit=unit_of(k), quality=quality) for k, v in r.values.items()]
     pts += [Point(name=factor_point(tag), value=1.0, ts=r.start) for tag in r.factor_versions]
     area, line, _ = node.topic
     msg = Telemetry(
@@ -162,10 +159,13 @@ def result_series(site: str, nodes: list[NodeSpec], sizes: list[str]) -> dict[st
     return out
 
 
-def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fresh) -> LiveValues:
+def live_values(
+    path: str, r: WindowResult | None, t: WindowResult | None, f: Fresh, state: str | None = None
+) -> LiveValues:
     """A node's live view: the rolling minute ``r`` and today's totals ``t``, as fresh as ``f``.
 
-    A value the window leaves undefined (no energy, no units) stays None, never 0.
+    A value the window leaves undefined (no energy, no units) stays None, never 0. ``state`` is
+    a line's state now, for lines with a state point.
     """
     v = r.values if r is not None else {}
     d = t.values if t is not None else {}
@@ -189,6 +189,9 @@ def live_values(path: str, r: WindowResult | None, t: WindowResult | None, f: Fr
         units_today=units if units else None,
         factor_versions=r.factor_versions if r is not None else (),
         coverage=v.get("coverage"),
+        state=state,
+        idle_today_kwh=d.get("idle_energy_kwh"),
+        idle_share_today=d.get("idle_share"),
         age_s=f.age_s,
         stale=f.stale,
         stale_after_s=f.stale_after_s,

@@ -24,6 +24,7 @@ def engine_status(engine: Engine, site: LiveValues | None, now_ms: int) -> Engin
         unrouted=stats["unrouted"],
         bad_quality=stats["bad_quality"],
         other_site=stats["other_site"],
+        line_state=stats["line_state"],
         results_published=engine.pub.published,
         results_unchanged=engine.pub.suppressed,
         watermark_lag_s=max(0.0, (now_ms - wm) / 1000) if wm >= 0 else 0.0,

@@ -6,6 +6,11 @@ reports a quantity, a power point a rate per hour.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from carbon_engine.config import PlantCfg
+
 KWH_PER_GJ = 1000.0 / 3.6
 HYDROGEN_KWH_PER_KG = 33.33  # lower heating value, 120 MJ/kg
 
@@ -95,6 +100,11 @@ OUTPUT_UNITS: dict[str, str] = {
     "estimated_share": "",
     "coverage": "",  # share of the window backed by good samples (lowest of the node's meters)
     "gaps": "",  # gaps (intervals longer than max_gap_s) ending in the window
+    # lines with a state point (carbon_engine/line_states.py)
+    "idle_energy_kwh": "kWh",
+    "idle_share": "",
+    "idle_kg": "kgCO2",
+    "idle_location_kg": "kgCO2",
     # site level only
     "grid_import_kwh": "kWh",
     "self_consumed_kwh": "kWh",
@@ -113,6 +123,29 @@ CARRIER_POINTS: dict[str, str] = {
 
 ALL_POINTS: frozenset[str] = frozenset(OUTPUT_UNITS) | frozenset(CARRIER_POINTS.values())
 POINT_UNITS: dict[str, str] = {**OUTPUT_UNITS, **{p: BASE_UNIT[c] for c, p in CARRIER_POINTS.items()}}
+
+
+def state_point(state: str, what: str) -> str:
+    """The output point of one line state: ``state_{name}_kwh`` or ``state_{name}_kg``."""
+    return f"state_{state}_{what}"
+
+
+def state_points(cfg: PlantCfg) -> frozenset[str]:
+    """Every per-state output point the plant's lines have (``unknown`` included)."""
+    names = {n for a in cfg.areas for ln in a.lines if ln.state for n in ln.state.states}
+    if not names:
+        return frozenset()
+    return frozenset(state_point(n, w) for n in names | {"unknown"} for w in ("kwh", "kg"))
+
+
+def unit_of(point: str) -> str:
+    """The unit of an output point, per-state points included."""
+    if point in POINT_UNITS:
+        return POINT_UNITS[point]
+    if point.startswith("state_"):
+        return "kWh" if point.endswith("_kwh") else "kgCO2" if point.endswith("_kg") else ""
+    return ""
+
 
 # A result message names each factor version it used as a point ``factor:{id}@{version}`` = 1:
 # the store keeps float fields only, so the version travels in the field name.

@@ -54,6 +54,10 @@ class LiveValues:
     # Share of the last minute backed by good samples, the lowest of the node's meters (None:
     # no meter of it has reported yet).
     coverage: float | None = None
+    # Lines with a state point: the state now, and today's idle energy (idle or stopped).
+    state: str | None = None
+    idle_today_kwh: float | None = None
+    idle_share_today: float | None = None
     age_s: float | None = None  # engine clock minus ``ts``; None before the node's first sample
     stale: bool = False  # age over ``stale_after_s`` (or no sample yet)
     stale_after_s: float = 30.0
@@ -149,6 +153,7 @@ class EngineStatus:
     outbox_dropped: int = 0  # messages dropped by a full outbox (broker away too long)
     late_dropped: dict[str, int] = field(default_factory=dict)  # minute pieces for closed windows, by size
     late_ignored: int = 0  # late samples whose windows had closed
+    line_state: int = 0  # points of lines' state points (any quality), apart from the meters'
 
 
 class EngineView(Protocol):

@@ -40,11 +40,13 @@ class Acc:
     # Values of each node's result as last published: a recomputation that changes nothing
     # is not published again (after a restart, or seen from a standby).
     sent: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Per line-state slot: energy kWh, electricity kWh, Scope 1 kg, heat kg (line_states.py).
+    st: np.ndarray = field(default_factory=lambda: np.zeros((0, 4)))
 
     @staticmethod
-    def new(size: str, start: int, end: int, n: int) -> Acc:
+    def new(size: str, start: int, end: int, n: int, slots: int = 0) -> Acc:
         z = np.zeros
-        return Acc(size, start, end, z(n), z(n), z(n), z(n), z(n), z(n))
+        return Acc(size, start, end, z(n), z(n), z(n), z(n), z(n), z(n), st=z((slots, 4)))
 
     def dump(self) -> dict[str, object]:
         return {
@@ -61,6 +63,7 @@ class Acc:
             "revision": self.revision,
             "dirty": self.dirty,
             "sent": self.sent,
+            "st": self.st.tolist(),
         }
 
     @staticmethod
@@ -85,6 +88,7 @@ class Acc:
             int(str(d["revision"])),
             bool(d["dirty"]),
             _sent(d.get("sent")),
+            np.array(d.get("st") or [], dtype=np.float64).reshape(-1, 4),
         )
 
 
@@ -140,8 +144,9 @@ class Calendar:
 class WindowStore:
     """Open windows of every size, keyed by start."""
 
-    def __init__(self, n: int, cal: Calendar, sizes: list[str], lateness_ms: int) -> None:
+    def __init__(self, n: int, cal: Calendar, sizes: list[str], lateness_ms: int, slots: int = 0) -> None:
         self.n = n
+        self.slots = slots
         self.cal = cal
         self.sizes = sizes
         self.lateness_ms = lateness_ms
@@ -159,8 +164,9 @@ class WindowStore:
         cov: np.ndarray,
         gaps: np.ndarray,
         used: trace.Used,
+        st: np.ndarray | None = None,
     ) -> None:
-        """Add one minute's per-channel sums to the window of every size that is still open."""
+        """Add one minute's per-channel sums (and line-state sums) to every open window holding it."""
         for size in self.sizes:
             start, end = self.cal.window(size, minute_ms)
             if end + self.lateness_ms <= self.watermark:
@@ -168,7 +174,9 @@ class WindowStore:
                 continue
             acc = self.open[size].get(start)
             if acc is None:
-                acc = self.open[size][start] = Acc.new(size, start, end, self.n)
+                acc = self.open[size][start] = Acc.new(size, start, end, self.n, self.slots)
+            if st is not None:
+                acc.st += st
             acc.qty += qty
             acc.est += est
             acc.loc += loc

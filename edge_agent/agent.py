@@ -152,6 +152,7 @@ class Agent:
                     next_at = loop.time()
                     continue
                 _raise_if_cancelling()
+                health.unrecognised_states = driver.unrecognised_states
                 backoff.reset()
                 if health.succeeded():
                     self._publish_status(dev, health.status())

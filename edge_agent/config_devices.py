@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from edge_agent.states import check_states
 from iiot_core.registers import ByteOrder, DataType, RegisterKind
 from iiot_core.store.lineproto import point_name_problem
 from iiot_core.topics import check_segment
@@ -25,6 +26,11 @@ def _point_name(name: str) -> str:
     if problem is not None:
         raise ValueError(problem)
     return name
+
+
+def _state_point(p: ModbusPoint | OpcuaPoint) -> None:
+    if p.states is not None and (p.scale != 1.0 or p.offset != 0.0):
+        raise ValueError("a state point publishes its state's code as it is: no scale or offset")
 
 
 def _unique_points(points: list[ModbusPoint] | list[OpcuaPoint]) -> None:
@@ -49,16 +55,22 @@ class ModbusPoint(_Strict):
     scale: float = 1.0
     offset: float = 0.0
     unit: str = ""
+    # A state point: the register holds one of these codes (name -> code); any other value is
+    # published as -1 with quality bad (edge_agent/states.py).
+    states: dict[str, int] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         return _point_name(v)
 
+    _states = field_validator("states")(check_states)
+
     @model_validator(mode="after")
     def _bits_are_bool(self) -> ModbusPoint:
         if self.reg in ("coil", "discrete") and self.type != "bool":
             raise ValueError(f"a {self.reg} holds one bit: type must be 'bool'")
+        _state_point(self)
         return self
 
 
@@ -122,11 +134,21 @@ class OpcuaPoint(_Strict):
     unit: str = ""
     scale: float = 1.0
     offset: float = 0.0
+    # A state point: a string value is published as the code of its name; an enumeration
+    # value through the names of the node's data type (edge_agent/states.py).
+    states: dict[str, int] | None = None
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
         return _point_name(v)
+
+    _states = field_validator("states")(check_states)
+
+    @model_validator(mode="after")
+    def _state(self) -> OpcuaPoint:
+        _state_point(self)
+        return self
 
     @field_validator("node_id")
     @classmethod

@@ -40,6 +40,7 @@ class DeviceHealth:
     polls: int = 0
     failures: int = 0
     last_error: str = ""
+    unrecognised_states: int = 0  # the driver's count, taken after every poll
 
     def failed(self, error: str) -> bool:
         """Record a failure; log it once as ERROR, then at DEBUG. True if the state changed."""

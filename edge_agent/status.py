@@ -62,8 +62,16 @@ class AgentStatus(Collector):
         for name, h in sorted(a.health.items()):
             polls.add_metric([name], h.polls)
             fails.add_metric([name], h.failures)
+        unknown = CounterMetricFamily(
+            "zcf_edge_unrecognised_states_total",
+            "state values no state of their point names (published as -1, quality bad)",
+            labels=["device"],
+        )
+        for name, h in sorted(a.health.items()):
+            unknown.add_metric([name], h.unrecognised_states)
         yield polls
         yield fails
+        yield unknown
         msgs = CounterMetricFamily(
             "zcf_edge_messages_total", "telemetry messages by outcome", labels=["outcome"]
         )

@@ -32,13 +32,19 @@ class Quality(StrEnum):
 
 
 class Point(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):
-    """One measured value. ``ts`` is the source timestamp in ms since the epoch, UTC."""
+    """One measured value. ``ts`` is the source timestamp in ms since the epoch, UTC.
+
+    ``state``: on a state point, the name of the state whose code ``value`` is (or the text the
+    device showed, when it named no known state). Optional and omitted when empty, so older
+    decoders ignore it; the stores keep ``value`` only.
+    """
 
     name: str
     value: float
     ts: Int64
     unit: str = ""
     quality: Quality = Quality.GOOD
+    state: str = ""
 
 
 class Telemetry(msgspec.Struct, frozen=True, omit_defaults=True, gc=False):

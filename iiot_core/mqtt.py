@@ -6,13 +6,18 @@ delivers incoming messages on the event loop (after an optional ``admit`` hook, 
 block paho's thread for backpressure). Messages and PUBACKs are collected in the network
 thread and handed over in batches: one ``call_soon_threadsafe`` (a write to the loop's
 self-pipe, and a wake-up) per drain, not one per message; at thousands of messages a second
-that hand-over was an eighth of the network thread's time.
+that hand-over was an eighth of the network thread's time. With ``on_inbound`` instead of
+``on_message`` the handler gets lists of ``(topic, payload, mid, qos)`` tuples, every
+message handed over in a row in one call, from the lean receive path (``mqtt_inbound``)
+rather than paho's ``MQTTMessage`` one at a time.
+
+The hand-over itself is ``mqtt_handover``, the PUBACK futures ``mqtt_acks``, connect causes
+``mqtt_cause``, settings ``mqtt_config`` and the lean receive path ``mqtt_inbound``.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import socket
 import ssl
@@ -27,15 +32,21 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from iiot_core.errors import ConfigError, PublishError
-from iiot_core.mqtt_cause import CauseClient, OutageLog, describe, refusal
+from iiot_core.mqtt_acks import PubackBook
+from iiot_core.mqtt_cause import OutageLog, describe, refusal
 from iiot_core.mqtt_config import MqttConfig
+from iiot_core.mqtt_handover import LoopHandover
+from iiot_core.mqtt_inbound import Inbound, LeanClient
+
+# Receives, on the loop, every message of a run read in a row (lean path, see mqtt_inbound).
+InboundHandler = Callable[[list[Inbound]], None]
 
 log = logging.getLogger(__name__)
 
 MessageHandler = Callable[[paho.MQTTMessage], None]
 # Called in paho's network thread before a message is handed to the loop. Blocking there is
 # backpressure: paho reads nothing more (nor sends PUBACKs or pings) until it returns.
-AdmitHook = Callable[[paho.MQTTMessage], None]
+AdmitHook = Callable[[], None]
 
 
 # Linux's TCP_INFO starts with the connection state; 1 is ESTABLISHED (after a FIN from the
@@ -80,6 +91,7 @@ class MqttConnection:
         will: Will | None = None,
         subscriptions: list[Subscription] | None = None,
         on_message: MessageHandler | None = None,
+        on_inbound: InboundHandler | None = None,
         admit: AdmitHook | None = None,
         manual_ack: bool = False,
         persistent_session: bool = False,
@@ -92,26 +104,16 @@ class MqttConnection:
         self.client_id = cfg.client_id or client_id
         self._subs = subscriptions or []
         self._handler = on_message
+        self._inbound = on_inbound
         self._admit = admit
         self._on_connect_cb = on_connect
         self._persistent = persistent_session
         self._session_expiry_s = session_expiry_s
         self._receive_maximum = receive_maximum
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._connected = threading.Event()
-        self._lock = threading.Lock()
-        # Touched only on the event loop thread: publish() registers a future right after
-        # paho assigns the mid, and PUBACKs are resolved by _drain_acks on the same thread,
-        # so a PUBACK can never be processed before its future is registered.
-        self._pending: dict[int, asyncio.Future[None]] = {}
-        # PUBACKed mids collected by the network thread, waiting for the next drain.
-        self._acked: list[int] = []
-        self._drain_scheduled = False
-        # Messages and connect events for the loop, in arrival order (see _deliver).
-        self._inbox: list[tuple[Callable[[Any], None], Any]] = []
-        self._inbox_scheduled = False
-        self.inbox_drains = 0  # how many hand-offs carried the messages (a batching measure)
-        self.ack_drains = 0  # how many hand-offs carried the PUBACKs (a batching measure)
+        self._lock = threading.Lock()  # guards _sub_mids
+        self._handover = LoopHandover()
+        self._acks = PubackBook(self._handover, f"{cfg.host}:{cfg.port}")
         self.connect_count = 0
         self._closing = False  # set by stop(): our own disconnect is not worth a warning
         # Topic filter -> what is wrong, for subscriptions the broker refused or downgraded (SUBACK).
@@ -120,12 +122,11 @@ class MqttConnection:
         self.outage = OutageLog(f"{cfg.host}:{cfg.port}")
         self._socket_error: str | None = None
         self._connack_refused = False  # paho's last error log line while not connected
-        self.publish_refused = 0  # PUBACKs with a failure reason (MQTT 5: e.g. the ACL said no)
         proto = paho.MQTTv5 if cfg.protocol == 5 else paho.MQTTv311
         kwargs: dict[str, Any] = {}
         if proto == paho.MQTTv311:
             kwargs["clean_session"] = not persistent_session
-        self._client = CauseClient(
+        self._client = LeanClient(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id,
             protocol=proto,
@@ -149,6 +150,8 @@ class MqttConnection:
         self._client.on_disconnect = self._on_disconnect
         self._client.on_publish = self._on_publish
         self._client.on_message = self._on_message
+        if on_inbound is not None:
+            self._client.raw_handler = self._on_inbound
         self._client.on_subscribe = self._on_subscribe
         self._client.on_connect_fail = self._on_connect_fail
         self._client.on_log = self._on_log  # only while there is no session: it costs per packet
@@ -173,7 +176,7 @@ class MqttConnection:
 
     async def start(self, wait_s: float | None = None) -> None:
         """Start connecting in the background; optionally wait up to ``wait_s`` for the session."""
-        self._loop = asyncio.get_running_loop()
+        self._handover.loop = asyncio.get_running_loop()
         props = None
         clean_start: Any = paho.MQTT_CLEAN_START_FIRST_ONLY
         if self.cfg.protocol == 5:
@@ -217,11 +220,26 @@ class MqttConnection:
         self._closing = True
         self._client.disconnect()
         await asyncio.to_thread(self._client.loop_stop)
-        self._fail_pending("connection closed")  # resolves what was PUBACKed first
+        self._acks.fail_pending("connection closed")  # resolves what was PUBACKed first
 
     @property
     def is_connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def inbox_drains(self) -> int:
+        """How many hand-offs carried the messages (a batching measure)."""
+        return self._handover.drains
+
+    @property
+    def ack_drains(self) -> int:
+        """How many hand-offs carried the PUBACKs (a batching measure)."""
+        return self._acks.drains
+
+    @property
+    def publish_refused(self) -> int:
+        """PUBACKs with a failure reason (MQTT 5: e.g. the ACL said no)."""
+        return self._acks.refused
 
     @property
     def last_cause(self) -> str | None:
@@ -248,8 +266,9 @@ class MqttConnection:
 
     def publish(self, topic: str, payload: bytes, qos: int = 1, retain: bool = False) -> asyncio.Future[None]:
         """Publish; the future resolves on PUBACK (QoS 1) or at once (QoS 0)."""
-        assert self._loop is not None, "start() first"
-        fut: asyncio.Future[None] = self._loop.create_future()
+        loop = self._handover.loop
+        assert loop is not None, "start() first"
+        fut: asyncio.Future[None] = loop.create_future()
         if not self.is_connected:
             fut.set_exception(PublishError("not connected to the broker"))
             return fut
@@ -260,9 +279,7 @@ class MqttConnection:
         if qos == 0:
             fut.set_result(None)
             return fut
-        # Even if the PUBACK is already in self._acked, it is only looked at by _drain_acks,
-        # which runs on this thread after this method returns.
-        self._pending[info.mid] = fut
+        self._acks.expect(info.mid, fut)
         return fut
 
     def _send(self, topic: str, payload: bytes, qos: int, retain: bool) -> paho.MQTTMessageInfo:
@@ -272,6 +289,10 @@ class MqttConnection:
     def ack(self, mid: int, qos: int) -> None:
         """Acknowledge a received message (manual-ack mode)."""
         self._client.ack(mid, qos)
+
+    def ack_many(self, mids: list[int]) -> None:
+        """Acknowledge received QoS 1 messages (manual-ack mode) with one write."""
+        self._client.ack_many(mids)
 
     # -- paho callbacks (network thread) -----------------------------------------------------
 
@@ -300,7 +321,7 @@ class MqttConnection:
         log.info("MQTT connected broker=%s:%s client_id=%s", self.cfg.host, self.cfg.port, self.client_id)
         if self._on_connect_cb is not None:
             # Through the inbox: the loop sees the connect after every message read before it.
-            self._deliver(self._run_on_connect, None)
+            self._handover.deliver(self._run_on_connect, None)
 
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, rc: Any, _props: Any) -> None:
         was = self._connected.is_set()
@@ -314,7 +335,7 @@ class MqttConnection:
         elif not self._closing and rc.is_failure:
             # No CONNACK yet: e.g. a TLS 1.3 broker that rejects our certificate after the handshake.
             self.outage.failed(self._socket_error or f"connection closed before CONNACK: {rc}")
-        self._call_in_loop(self._fail_pending, "disconnected before PUBACK")
+        self._handover.call(self._acks.fail_pending, "disconnected before PUBACK")
 
     def _on_connect_fail(self, _c: paho.Client, _ud: Any) -> None:
         self.outage.failed(describe(self._client.last_connect_error))
@@ -324,30 +345,7 @@ class MqttConnection:
             self._socket_error = buf
 
     def _on_publish(self, _c: paho.Client, _ud: Any, mid: int, rc: Any, _props: Any) -> None:
-        if rc.is_failure:
-            self._refused_publish(rc)
-        with self._lock:
-            self._acked.append(mid)
-            if self._drain_scheduled:
-                return  # the pending drain will take this mid too
-            self._drain_scheduled = True
-        if not self._call_in_loop(self._drain_acks):
-            with self._lock:
-                self._drain_scheduled = False
-
-    def _refused_publish(self, rc: Any) -> None:
-        # The message counts as handed over (as before): a sender that retried it would retry
-        # forever. Said loudly the first time, counted always.
-        self.publish_refused += 1
-        level = logging.ERROR if self.publish_refused == 1 else logging.DEBUG
-        log.log(
-            level,
-            "MQTT publish refused by the broker broker=%s:%s reason=%s refused=%d (check the ACL)",
-            self.cfg.host,
-            self.cfg.port,
-            rc,
-            self.publish_refused,
-        )
+        self._acks.on_puback(mid, rc)
 
     def _on_subscribe(self, _c: paho.Client, _ud: Any, mid: int, reasons: list[Any], _props: Any) -> None:
         with self._lock:
@@ -373,72 +371,25 @@ class MqttConnection:
         self.refused[sub.topic_filter] = problem
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
-        if self._handler is not None:
-            if self._admit is not None:
-                self._admit(msg)
-            self._deliver(self._handler, msg)
-
-    # -- hand-over to the loop (network thread -> loop thread) --------------------------------
-
-    def _deliver(self, fn: Callable[[Any], None], arg: Any) -> None:
-        """Queue ``fn(arg)`` for the loop; schedule a drain unless one is pending already."""
-        with self._lock:
-            self._inbox.append((fn, arg))
-            if self._inbox_scheduled:
-                return  # the pending drain takes this one too
-            self._inbox_scheduled = True
-        if not self._call_in_loop(self._drain_inbox):
-            with self._lock:
-                self._inbox_scheduled = False
-
-    def _drain_inbox(self) -> None:
-        """Run everything delivered since the last drain, in order (loop thread)."""
-        with self._lock:
-            items, self._inbox = self._inbox, []
-            self._inbox_scheduled = False
-        self.inbox_drains += 1
-        for fn, arg in items:
+        if self._inbound is not None:
+            # A packet the lean path left to paho (properties, QoS 2): the same tuple.
             try:
-                fn(arg)
-            except Exception:
-                # As the loop would for a callback of its own: one failure must not drop the rest.
-                log.exception("MQTT message handler failed")
+                topic = msg.topic
+            except UnicodeDecodeError:  # refused as a bad topic downstream, and acked
+                topic = msg._topic.decode("utf-8", "replace")
+            self._on_inbound((topic, bytes(msg.payload), msg.mid, msg.qos))
+        elif self._handler is not None:
+            if self._admit is not None:
+                self._admit()
+            self._handover.deliver(self._handler, msg)
+
+    def _on_inbound(self, inbound: Inbound) -> None:
+        if self._admit is not None:
+            self._admit()
+        handler = self._inbound
+        assert handler is not None
+        self._handover.deliver_in_run(handler, inbound)
 
     def _run_on_connect(self, _arg: None) -> None:
         if self._on_connect_cb is not None:
             self._on_connect_cb()
-
-    # -- helpers ---------------------------------------------------------------------------
-
-    def _call_in_loop(self, fn: Callable[..., Any], *args: Any) -> bool:
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            # The loop may close between the check and the call.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(fn, *args)
-                return True
-        return False
-
-    def _drain_acks(self) -> None:
-        """Resolve the futures of every PUBACK collected since the last drain (loop thread)."""
-        with self._lock:
-            mids, self._acked = self._acked, []
-            self._drain_scheduled = False
-        if not mids:
-            return
-        self.ack_drains += 1
-        pending = self._pending
-        for mid in mids:
-            # No future: a PUBACK for a message re-sent by paho after a reconnect, whose
-            # future already failed; the sender keeps such a message and sends it again.
-            fut = pending.pop(mid, None)
-            if fut is not None and not fut.done():
-                fut.set_result(None)
-
-    def _fail_pending(self, why: str) -> None:
-        # PUBACKs that arrived before the disconnect count as delivered.
-        self._drain_acks()
-        pending, self._pending = self._pending, {}
-        for fut in pending.values():
-            if not fut.done():
-                fut.set_exception(PublishError(why))

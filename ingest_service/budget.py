@@ -41,14 +41,19 @@ class PointBudget:
             self._reserved.append(self._largest)
             self._held += self._largest
 
-    def count(self, points: int) -> None:
-        """Loop: the oldest message admitted and not yet counted holds ``points``."""
+    def count(self, points: list[int]) -> None:
+        """Loop: the oldest messages admitted and not yet counted hold ``points``, in order."""
+        if not points:
+            return
         with self._cond:
-            reserved = self._reserved.popleft() if self._reserved else 0
-            self._held += points - reserved
-            if points > self._largest:
-                self._largest = points
-            if points < reserved or reserved == 0:
+            reserved, wake = self._reserved, False
+            for n in points:
+                r = reserved.popleft() if reserved else 0
+                self._held += n - r
+                if n > self._largest:
+                    self._largest = n
+                wake = wake or n < r or r == 0
+            if wake:
                 self._cond.notify()
 
     def release(self, points: int) -> None:

@@ -45,8 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--http-host", default="127.0.0.1", help="address of /health and /metrics")
     p.add_argument("--data-dir", type=Path, default=Path("data"), help="default ./data")
-    p.add_argument("--batch-points", type=int, default=10_000, help="max points per batch")
-    p.add_argument("--batch-age", type=float, default=0.2, help="max batch age in seconds")
+    fields = IngestSettings.model_fields
+    points, age = fields["batch_max_points"].default, fields["batch_max_age_s"].default
+    p.add_argument(
+        "--batch-points", type=int, default=points, help=f"max points per batch (default {points})"
+    )
+    p.add_argument("--batch-age", type=float, default=age, help=f"max batch age in seconds (default {age})")
     p.add_argument(
         "--max-queued-points",
         type=int,

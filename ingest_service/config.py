@@ -26,8 +26,12 @@ class IngestSettings(BaseModel):
     client_id: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int | None = Field(default=8081, ge=0, le=65535)  # None: no HTTP endpoint
-    batch_max_points: int = Field(default=10_000, ge=1)
-    batch_max_age_s: float = Field(default=0.2, gt=0)
+    # Batches close at this many points or this age (from their first message). While the
+    # writer is busy, closed batches queue and are merged up to ``batch_max_points``, so a
+    # backlog is written in few large transactions (SQLite: 50,000 points take about 30%
+    # less CPU per point than 10,000) and the linger bounds the latency when it is not.
+    batch_max_points: int = Field(default=50_000, ge=1)
+    batch_max_age_s: float = Field(default=0.1, gt=0)
     # MQTT v5 flow control: the broker sends at most this many unacknowledged messages.
     receive_maximum: int = Field(default=20_000, ge=1, le=65535)
     # Ingest's own memory bound, for MQTT 3.1.1 too: beyond this many points received and

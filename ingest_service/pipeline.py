@@ -24,13 +24,12 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Protocol, cast
-
-import paho.mqtt.client as paho
+from typing import Protocol
 
 from iiot_core import topics
 from iiot_core.codec import encode
 from iiot_core.errors import StoreError, WireError
+from iiot_core.mqtt_inbound import Inbound
 from iiot_core.store import Record, StoreRejected, StoreWriter, is_outage
 from ingest_service.budget import PointBudget
 from ingest_service.config import IngestSettings
@@ -51,6 +50,8 @@ class Broker(Protocol):
     def is_connected(self) -> bool: ...
 
     def ack(self, mid: int, qos: int) -> None: ...
+
+    def ack_many(self, mids: list[int]) -> None: ...
 
     def publish(
         self, topic: str, payload: bytes, qos: int = 1, retain: bool = False
@@ -106,34 +107,43 @@ class Pipeline:
         """Called on the loop after every (re)connect, in order with the messages."""
         self._epoch += 1
 
-    def on_message(self, msg: paho.MQTTMessage) -> None:
+    def on_messages(self, msgs: list[Inbound]) -> None:
+        """Validate a run of received messages into the open batch (sealing full ones)."""
         if self._stopping:
-            return  # not acked: the persistent session redelivers it to the next run
+            return  # not acked: the persistent session redelivers them to the next run
         m = self.metrics
-        m.messages_in += 1
+        m.messages_in += len(msgs)
+        m.queue_messages += len(msgs)
+        check, epoch, limit = self.validator.check, self._epoch, self.settings.batch_max_points
+        now_ms = time.time_ns() // 1_000_000
+        held: list[int] = []
         batch = self._open
-        if batch is None:
-            batch = self._open = Batch()
-            self._wake.set()  # starts the age timer
-        topic = msg.topic
-        payload = cast(bytes, msg.payload)  # paho hands over bytes
-        try:
-            record = self.validator.check(topic, payload, time.time_ns() // 1_000_000)
-        except WireError as err:
-            self._deadletter(batch, topic, payload, err)
-            n = 0
-        else:
-            n = len(record[1].points)
-            batch.records.append(record)
-            batch.points += n
-            m.queue_points += n
-        held = max(n, 1)  # a dead letter waits in paho's queue until it is sent
-        batch.held += held
+        for topic, payload, mid, qos in msgs:
+            if batch is None:
+                batch = self._open = Batch()
+                self._wake.set()  # starts the age timer
+            try:
+                record = check(topic, payload, now_ms)
+            except WireError as err:
+                self._deadletter(batch, topic, payload, err)
+                n = 0
+            except Exception as exc:  # a bug in validation must not stop the run, nor lose it
+                log.exception("validating a message failed topic=%s", topic)
+                self._deadletter(batch, topic, payload, WireError("ingest_error", _describe(exc)))
+                n = 0
+            else:
+                n = len(record[1].points)
+                batch.records.append(record)
+                batch.points += n
+                m.queue_points += n
+            h = n or 1  # a dead letter waits in paho's queue until it is sent
+            batch.held += h
+            held.append(h)
+            batch.acks.append((mid, qos, epoch))
+            if batch.points >= limit:
+                self._seal()
+                batch = None
         self.budget.count(held)
-        batch.acks.append((msg.mid, msg.qos, self._epoch))
-        m.queue_messages += 1
-        if batch.points >= self.settings.batch_max_points:
-            self._seal()
 
     def _deadletter(self, batch: Batch, topic: str, payload: bytes, err: WireError) -> None:
         self.metrics.deadletters[err.cause] += 1
@@ -328,8 +338,10 @@ class Pipeline:
                 fut.cancel()
         broker = self.broker
         current = broker.connect_count if broker.is_connected else -1
+        mids = [mid for mid, qos, epoch in batch.acks if qos == 1 and epoch == current]
+        broker.ack_many(mids)
         for mid, qos, epoch in batch.acks:
-            if qos and epoch == current:
+            if qos == 2 and epoch == current:
                 broker.ack(mid, qos)
         self.metrics.queue_messages -= len(batch.acks)
 

@@ -62,8 +62,8 @@ class IngestService:
             s.effective_client_id(),
             subscriptions=[Subscription(f, qos=1) for f in s.topic_filters()],
             # The callbacks fire only after start(), when ``pipeline`` is bound.
-            on_message=lambda msg: pipeline.on_message(msg),
-            admit=lambda _msg: pipeline.budget.admit(),
+            on_inbound=lambda msgs: pipeline.on_messages(msgs),
+            admit=lambda: pipeline.budget.admit(),
             on_connect=lambda: pipeline.on_connect(),
             manual_ack=True,
             persistent_session=True,

@@ -27,6 +27,7 @@ from asyncua.server.user_managers import UserManager
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from simulators.live import LiveModel
+from simulators.profiles import STATE_NAMES
 from simulators.register_maps import NAMESPACE_URI, OpcuaServerSpec
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ VARIANT_TYPES = {
     "UInt32": ua.VariantType.UInt32,
     "Int32": ua.VariantType.Int32,
     "Double": ua.VariantType.Double,
+    "String": ua.VariantType.String,  # a state, shown by its name
 }
 SecurityMode = Literal["None", "Sign", "SignAndEncrypt"]
 SECURE_POLICIES: dict[SecurityMode, ua.SecurityPolicyType] = {
@@ -119,6 +121,7 @@ class PlcServer:
         self._nodes: list[tuple[ua.NodeId, str, ua.VariantType]] = []
         self._task: asyncio.Task[None] | None = None
         self.status_faults: dict[str, int] = {}  # point -> ua.StatusCodes value; kept across restarts
+        self.text_faults: dict[str, str] = {}  # String point -> the text it shows instead
 
     @property
     def endpoint(self) -> str:
@@ -206,7 +209,8 @@ class PlcServer:
         points = self._live.points[self.spec.name]
         now = ua.DateTime.now(UTC)
         for node_id, point, vtype in self._nodes:
-            value = ua.Variant(_convert(points[point], vtype), vtype)
+            shown = self.text_faults.get(point) if vtype == ua.VariantType.String else None
+            value = ua.Variant(_convert(points[point], vtype) if shown is None else shown, vtype)
             status = ua.StatusCode(ua.UInt32(self.status_faults.get(point, ua.StatusCodes.Good)))
             await server.write_attribute_value(
                 node_id,
@@ -219,5 +223,7 @@ class PlcServer:
             await asyncio.sleep(self.tick_s)
 
 
-def _convert(value: float, vtype: ua.VariantType) -> int | float:
+def _convert(value: float, vtype: ua.VariantType) -> int | float | str:
+    if vtype == ua.VariantType.String:
+        return STATE_NAMES[int(value)]
     return float(value) if vtype == ua.VariantType.Double else int(value)

@@ -160,6 +160,15 @@ class Plant:
             faults[point] = status
         log.info("fault device=%s point=%s status=%s", device, point, status)
 
+    def set_opcua_text(self, device: str, point: str, text: str | None) -> None:
+        """From the next update on, the String ``point`` of a PLC shows ``text`` (None: its state)."""
+        faults = self._opcua[device].text_faults
+        if text is None:
+            faults.pop(point, None)
+        else:
+            faults[point] = text
+        log.info("fault device=%s point=%s text=%r", device, point, text)
+
     async def restart_opcua(self, device: str) -> None:
         """Stop and start an OPC UA PLC server (same port, same node ids)."""
         await self._opcua[device].restart()

@@ -21,6 +21,8 @@ CHANGEOVER_S = 600.0  # lines stand idle for 10 minutes at each shift change
 STATE_BUCKET_S = 300.0
 
 IDLE, RUNNING, FAULT = 0, 1, 2
+STOPPED = 3  # only in the PLC's text state: the changeover at a shift start (numerically IDLE)
+STATE_NAMES = {IDLE: "idle", RUNNING: "running", FAULT: "fault", STOPPED: "stopped"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +100,11 @@ def line_state(seed: int, line: LineProfile, t: float, local_s: float) -> int:
     if u < 0.08:
         return IDLE
     return RUNNING
+
+
+def text_state(state: int, local_s: float) -> int:
+    """The state a PLC shows as text: ``STOPPED`` during the changeover, else ``state``."""
+    return STOPPED if seconds_into_shift(local_s) < CHANGEOVER_S else state
 
 
 def line_values(seed: int, line: LineProfile, t: float, local_s: float) -> LineValues:

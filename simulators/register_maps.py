@@ -14,7 +14,7 @@ from iiot_core.registers import REGISTER_COUNT, ByteOrder, DataType
 
 Framer = Literal["socket", "rtu"]
 TableKind = Literal["holding", "input"]
-OpcuaType = Literal["UInt32", "Int32", "Double"]
+OpcuaType = Literal["UInt32", "Int32", "Double", "String"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +174,8 @@ def _plc_nodes() -> tuple[PlcNode, ...]:
     return (
         PlcNode("production_count", "ProductionCount", "UInt32"),
         PlcNode("line_state", "State", "Int32"),
+        # The same state as text, "stopped" during the changeover (profiles.STATE_NAMES).
+        PlcNode("state_text", "StateText", "String"),
         PlcNode("gas_flow", "GasFlow", "Double"),
         PlcNode("gas_total", "GasTotal", "Double"),
         PlcNode("steam_flow", "SteamFlow", "Double"),
@@ -213,6 +215,7 @@ POINT_UNITS: dict[str, str] = {
     "temperature": "degC",
     "production_count": "units",
     "line_state": "",
+    "state_text": "",
     "gas_flow": "Nm3/h",
     "gas_total": "Nm3",
     "steam_flow": "t/h",

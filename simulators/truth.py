@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from simulators.profiles import FAULT, RUNNING, LineValues
+from simulators.profiles import FAULT, RUNNING, LineValues, text_state
 from simulators.scenario import Snapshot
 
 MAIN_PF = 0.95
@@ -24,10 +24,14 @@ def _main_meter(s: Snapshot) -> dict[str, float]:
     return out
 
 
-def _plc(line: LineValues, units: float, gas_total: float, steam_total: float) -> dict[str, float]:
+def _plc(
+    line: LineValues, local_s: float, units: float, gas_total: float, steam_total: float
+) -> dict[str, float]:
     return {
         "production_count": float(math.floor(units)),
         "line_state": float(line.state),
+        # The code of the state the PLC shows as a string (profiles.STATE_NAMES).
+        "state_text": float(text_state(line.state, local_s)),
         "gas_flow": line.gas_nm3_h,
         "gas_total": gas_total,
         "steam_flow": line.steam_t_h,
@@ -62,6 +66,6 @@ def device_points(s: Snapshot) -> dict[str, dict[str, float]]:
             # The register is an integer Wh counter that may have been reset or wrapped.
             "import_energy": s.line2_register_wh / 1000.0,
         },
-        "line1-plc": _plc(r.line1, c.line1_units, c.line1_gas_nm3, c.line1_steam_t),
-        "line2-plc": _plc(r.line2, c.line2_units, c.line2_gas_nm3, c.line2_steam_t),
+        "line1-plc": _plc(r.line1, r.local_s, c.line1_units, c.line1_gas_nm3, c.line1_steam_t),
+        "line2-plc": _plc(r.line2, r.local_s, c.line2_units, c.line2_gas_nm3, c.line2_steam_t),
     }

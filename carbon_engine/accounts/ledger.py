@@ -90,22 +90,32 @@ def page_ms(plant: PlantCfg) -> int:
 
 
 class _Router:
-    """Series of raw pages to the core's channels (-1: not a meter of the plant)."""
+    """Series of raw pages to the core's channels (-1: not a meter of the plant) and to the
+    lines whose state point they are (-1: none)."""
 
     def __init__(self, core: EngineCore) -> None:
         self.route = core.topo.route
+        self.states = core.line_states
         self.site = core.topo.site
-        self._chan: dict[SeriesKey, int] = {}
+        self._chan: dict[SeriesKey, tuple[int, int]] = {}
+
+    def _of(self, k: SeriesKey) -> tuple[int, int]:
+        got = self._chan.get(k)
+        if got is None:
+            ok = k.measurement == MEASUREMENT_TELEMETRY and k.site == self.site
+            got = (
+                (self.route.get((k.device, k.field), -1), self.states.index(k.device, k.field))
+                if ok
+                else (-1, -1)
+            )
+            self._chan[k] = got
+        return got
 
     def channels(self, keys: list[SeriesKey]) -> np.ndarray:
-        out = np.empty(len(keys), dtype=np.int64)
-        for i, k in enumerate(keys):
-            c = self._chan.get(k)
-            if c is None:
-                ok = k.measurement == MEASUREMENT_TELEMETRY and k.site == self.site
-                c = self._chan[k] = self.route.get((k.device, k.field), -1) if ok else -1
-            out[i] = c
-        return out
+        return np.array([self._of(k)[0] for k in keys], dtype=np.int64).reshape(len(keys))
+
+    def lines(self, keys: list[SeriesKey]) -> np.ndarray:
+        return np.array([self._of(k)[1] for k in keys], dtype=np.int64).reshape(len(keys))
 
 
 async def ledger_from_store(
@@ -126,7 +136,8 @@ async def ledger_from_store(
     hourly = plant.model_copy(update={"engine": plant.engine.model_copy(update={"windows": [HOUR]})})
     core = EngineCore(hourly, library)
     router = _Router(core)
-    points = tuple(sorted({m.point for m in plant.meters}))
+    states = [ln.state.point for a in plant.areas for ln in a.lines if ln.state is not None]
+    points = tuple(sorted({m.point for m in plant.meters} | set(states)))
     sel = Selector(MEASUREMENT_TELEMETRY, site=plant.site.id, fields=points)
     kept: dict[tuple[str, int], WindowResult] = {}
     samples = 0
@@ -154,11 +165,18 @@ async def ledger_from_store(
 
 
 def _feed(core: EngineCore, router: _Router, page: RawPage) -> None:
-    chan = router.channels(page.keys)[np.frombuffer(page.series, dtype=np.dtype("l"))]
-    ok = (chan >= 0) & np.isin(np.frombuffer(page.quality, dtype=np.uint8), _USABLE_CODES)
+    series = np.frombuffer(page.series, dtype=np.dtype("l"))
+    usable = np.isin(np.frombuffer(page.quality, dtype=np.uint8), _USABLE_CODES)
+    ts = np.frombuffer(page.ts, dtype=np.int64)
+    value = np.frombuffer(page.value, dtype=np.float64)
+    # Line states first, as the live engine takes a message's state points before its energy.
+    line = router.lines(page.keys)[series]
+    st = (line >= 0) & usable
+    if st.any():
+        core.ingest_states(line[st], ts[st], value[st])
+    chan = router.channels(page.keys)[series]
+    ok = (chan >= 0) & usable
     if ok.any():
-        ts = np.frombuffer(page.ts, dtype=np.int64)
-        value = np.frombuffer(page.value, dtype=np.float64)
         core.ingest_arrays(chan[ok], ts[ok], value[ok])
 
 

@@ -92,6 +92,7 @@ class EngineCollector(Collector):
             ("routed", st.samples),
             ("unrouted", st.unrouted),
             ("bad_quality", st.bad_quality),
+            ("line_state", st.line_state),
         ):
             points.add_metric([outcome], n)
         yield points

@@ -69,6 +69,15 @@ class LiveOut(_Out):
         description="share of the last minute backed by good samples, the lowest of the node's meters"
         " (0..1); null before any of them reported",
     )
+    state: str | None = Field(
+        default=None, description="a line with a state point: its state at ts ('unknown' if none holds)"
+    )
+    idle_today_kwh: float | None = Field(
+        default=None, description="a line with a state point: energy drawn idle or stopped today"
+    )
+    idle_share_today: float | None = Field(
+        default=None, description="idle_today_kwh over today's energy, 0..1"
+    )
     age_s: float | None = Field(description="engine clock minus ts, s; null before the first sample")
     stale: bool = Field(description="age_s over stale_after_s, or no sample yet")
     stale_after_s: float = Field(description="the node's stale limit, s")

@@ -19,6 +19,11 @@ class Driver(Protocol):
 
     async def close(self) -> None: ...
 
+    @property
+    def unrecognised_states(self) -> int:
+        """State values read that no state of their point names (published as -1, bad)."""
+        ...
+
 
 @dataclass
 class DriverContext:

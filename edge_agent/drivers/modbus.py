@@ -18,9 +18,10 @@ from edge_agent.drivers.modbus_bus import (
     release_bus,
 )
 from edge_agent.planning import ReadRequest, plan_reads, split, wanted
+from edge_agent.states import StateMap
 from iiot_core.clock import now_ms
 from iiot_core.errors import DriverError
-from iiot_core.model import Point
+from iiot_core.model import Point, Quality
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +34,13 @@ class _Compiled:
     unit: str
     bits: bool
     decoder: WordDecoder
+    states: StateMap | None  # a state point: the value must be one of its codes
 
 
-def _compile(p: ModbusPoint) -> _Compiled:
-    return _Compiled(
-        p.name, p.unit, p.reg in ("coil", "discrete"), WordDecoder(p.type, p.order, p.scale, p.offset)
-    )
+def _compile(device: str, p: ModbusPoint) -> _Compiled:
+    states = StateMap(device, p.name, p.states) if p.states is not None else None
+    decoder = WordDecoder(p.type, p.order, p.scale, p.offset)
+    return _Compiled(p.name, p.unit, p.reg in ("coil", "discrete"), decoder, states)
 
 
 class ModbusDriver:
@@ -47,7 +49,7 @@ class ModbusDriver:
     def __init__(self, dev: ModbusDevice, ctx: DriverContext) -> None:
         self.dev = dev
         self._ctx = ctx
-        self._points = {p.name: _compile(p) for p in dev.points}
+        self._points = {p.name: _compile(dev.name, p) for p in dev.points}
         wants = [wanted(p.name, p.reg, p.address, p.type) for p in dev.points]
         self._widths = {w.key: w.width for w in wants}
         self.plan: list[ReadRequest] = plan_reads(wants, dev.max_gap)
@@ -127,6 +129,11 @@ class ModbusDriver:
                 self._ctx.left_out[(self.dev.name, "non_finite")] += 1
                 continue
             self._once.cleared(f"nan:{key}", "finite again device=%s point=%s", self.dev.name, key)
+            if c.states is not None:
+                got = c.states.recognise(value)
+                quality = Quality.GOOD if got.known else Quality.BAD
+                out.append(Point(key, got.code, ts, c.unit, quality, got.name))
+                continue
             out.append(Point(key, value, ts, c.unit))
 
     def _report_partial(self, refused: list[RequestRefused]) -> None:
@@ -140,6 +147,10 @@ class ModbusDriver:
             )
         else:
             self._once.cleared("refused", "device %s: all requests answered again", self.dev.name)
+
+    @property
+    def unrecognised_states(self) -> int:
+        return sum(c.states.unrecognised for c in self._points.values() if c.states is not None)
 
     async def close(self) -> None:
         if self._bus is not None:

@@ -5,6 +5,8 @@ reconnect is off, the agent's poll loop decides when to retry (with backoff). St
 map to quality: Good -> good, Uncertain -> estimated, Bad -> bad; a value not updated for
 more than three poll intervals is stale. A non-Good status without a number (servers null
 the value of a Bad one) is published as bad with the node's last number since connecting.
+A state point (``states``, or a string value) is published as its state's code
+(``edge_agent/states.py``); an unrecognised state as -1 with quality bad.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
 from edge_agent.config_devices import OpcuaDevice, OpcuaPoint
 from edge_agent.drivers.base import DriverContext, OnceLogger
+from edge_agent.drivers.opcua_enums import enum_names
 from edge_agent.drivers.opcua_security import application_uri, ensure_client_certificate
 from edge_agent.drivers.opcua_trust import ServerTrust, UntrustedServerCertificate
+from edge_agent.states import StateMap
 from iiot_core.clock import now_ms
 from iiot_core.errors import DriverError
 from iiot_core.model import Point, Quality
@@ -45,6 +49,8 @@ class Latest:
     quality: Quality
     src_ts: int
     changed_at: float  # monotonic seconds
+    code: bool = False  # a state's code: published as it is, without scale and offset
+    state: str = ""  # the state's name (a state point)
 
 
 def quality_of(status: ua.StatusCode | None) -> Quality:
@@ -96,6 +102,7 @@ class OpcuaDriver:
         self._nodes: list[Node] = []
         self._by_node: dict[str, OpcuaPoint] = {}
         self._latest: dict[str, Latest] = {}
+        self.states: dict[str, StateMap] = {}  # node key -> its state map (every point has one)
         self._lost: str | None = None
         self._interval = max(dev.poll_interval_s, _MIN_INTERVAL_S)
         self._once = OnceLogger(log)
@@ -115,6 +122,7 @@ class OpcuaDriver:
                 await self._configure(client)
                 await client.connect()
                 self._nodes = await self._resolve(client)
+                await self._state_maps(client)
                 if self.dev.mode == "subscription":
                     sub = await client.create_subscription(self._interval * 1000, _Handler(self))
                     await sub.subscribe_data_change(self._nodes)
@@ -164,6 +172,19 @@ class OpcuaDriver:
             self._by_node[node.nodeid.to_string()] = p
         return nodes
 
+    async def _state_maps(self, client: Client) -> None:
+        """A state map per point; a point with ``states`` learns its node's enumeration names."""
+        maps = {}
+        for node in self._nodes:
+            key = node.nodeid.to_string()
+            p = self._by_node[key]
+            old = self.states.get(key)
+            sm = StateMap(self.dev.name, p.name, p.states, unrecognised=old.unrecognised if old else 0)
+            if p.states is not None:
+                sm.enum_names = await enum_names(client, node)
+            maps[key] = sm
+        self.states = maps
+
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is None:
@@ -212,11 +233,19 @@ class OpcuaDriver:
         """Record a value; a read counts as a change only if value, status or timestamp moved."""
         value, quality = number_of(dv.Value), quality_of(dv.StatusCode)
         prev = self._latest.get(key)
-        if value is None and quality is not Quality.GOOD:
+        raw = getattr(dv.Value, "Value", None)
+        state = self.states.get(key)
+        is_code = state is not None and (state.active or isinstance(getattr(raw, "Text", raw), str))
+        name = ""
+        if state is not None and is_code and raw is not None:
+            got = state.recognise(raw)
+            value, quality, name = got.code, (quality if got.known else Quality.BAD), got.name
+        elif value is None and quality is not Quality.GOOD:
             # A Bad (or Uncertain) status without a number: the point is still published, bad,
             # holding the node's last number; a 0 would look like a counter reset.
             value, quality = (prev.value if prev is not None else None), Quality.BAD
-        latest = Latest(value, quality, _ms(dv), time.monotonic())
+            name = prev.state if prev is not None else ""
+        latest = Latest(value, quality, _ms(dv), time.monotonic(), is_code, name)
         if (
             not changed
             and prev is not None
@@ -249,8 +278,13 @@ class OpcuaDriver:
             quality = latest.quality
             if quality is Quality.GOOD and self._is_stale(key, now):
                 quality = Quality.STALE
-            out.append(Point(p.name, latest.value * p.scale + p.offset, latest.src_ts, p.unit, quality))
+            value = latest.value if latest.code else latest.value * p.scale + p.offset
+            out.append(Point(p.name, value, latest.src_ts, p.unit, quality, latest.state))
         return out
+
+    @property
+    def unrecognised_states(self) -> int:
+        return sum(s.unrecognised for s in self.states.values())
 
     # -- connection loss -------------------------------------------------------------------
 

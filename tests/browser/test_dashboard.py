@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -129,3 +130,27 @@ def test_dashboard_fits_a_laptop_screen(server: LiveServer, page: Page, artifact
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, "the page scrolls sideways on a 1280 px screen"
     page.screenshot(path=str(artifacts / "dashboard-laptop.png"), full_page=True)
+
+
+IDLE_CELL = re.compile(r"^([\d,]+\.\d) \((\d+) %\)$")
+
+
+def test_lines_table_shows_idle_energy_and_state(server: LiveServer, page: Page) -> None:
+    page.add_init_script(f"sessionStorage.setItem('zcf.token', {token(Role.viewer)!r})")
+    page.goto(f"{server.url}/dashboard/", timeout=TIMEOUT_MS)
+    row = page.locator("[data-testid=line-row][data-path='plant1/assembly/line1']")
+    cell = row.locator("td[data-col=idle]")
+    expect(cell).to_have_text(IDLE_CELL, timeout=TIMEOUT_MS)
+    live = httpx.get(f"{server.url}/api/v1/live", headers=auth()).json()
+    line = next(v for v in live if v["path"] == "plant1/assembly/line1")
+    m = IDLE_CELL.match(cell.inner_text())
+    assert m is not None
+    # The feed runs on while we read: today's idle energy only grows, by little.
+    assert float(m.group(1).replace(",", "")) == pytest.approx(line["idle_today_kwh"], abs=1.0)
+    assert 0 <= line["idle_share_today"] <= 1
+    assert abs(int(m.group(2)) - 100 * line["idle_share_today"]) <= 1
+    # The state now, beside the line's name.
+    expect(row.get_by_test_id("line-state")).to_have_text(re.compile("^(running|idle|fault|stopped)$"))
+    # Workshops have no state point: their table has no idle column.
+    assert page.locator("[data-testid=area-row] td[data-col=idle]").count() == 0
+    assert page.locator("[data-testid=area-row]").count() > 0

@@ -23,9 +23,13 @@ def ingest_one(engine: Engine, msg: Telemetry, now_ms: int | None = None) -> Non
     chan: list[int] = []
     ts: list[int] = []
     val: list[float] = []
+    states = {(s.device, s.point) for s in core.line_states.specs}
+    core.line_states.observe([msg])
     for p in msg.points:
         idx = core.topo.route.get((msg.device, p.name))
-        if idx is None:
+        if (msg.device, p.name) in states:
+            core.stats["line_state"] += 1
+        elif idx is None:
             core.stats["unrouted"] += 1
         elif p.quality not in USABLE:
             core.stats["bad_quality"] += 1

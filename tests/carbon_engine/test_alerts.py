@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from carbon_engine.engine import Engine
 from carbon_engine.results import WindowResult
 from iiot_core import topics
@@ -180,7 +182,7 @@ def test_stale_and_offline_devices(tmp_path: Path) -> None:
     e.advance(T0 + 101_000)
     assert _states(e, "stale") == ["cleared"]
 
-    down = DeviceStatus(schema=SCHEMA_VERSION, state="offline", ts=T0)
+    down = DeviceStatus(schema=SCHEMA_VERSION, state="offline", ts=T0 + 101_500)  # after its last data
     e.status(topics.device_status("plant1", "utilities", "incomer", "main-meter"), down)
     e.status(topics.agent_status("plant1", "edge-1"), down)
     e.advance(T0 + 102_000)
@@ -194,3 +196,23 @@ def test_stale_and_offline_devices(tmp_path: Path) -> None:
     e.status(topics.agent_status("plant1", "edge-1"), up)
     e.advance(T0 + 103_000)
     assert [a.node for a in e.alerts(state="raised") if a.rule == "offline"] == ["main-meter"]
+
+
+def test_fresh_telemetry_outweighs_an_offline_status(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    e = _engine(tmp_path)
+    meter = topics.device_status("plant1", "utilities", "incomer", "main-meter")
+    state = lambda: {d.device: d.state for d in e.devices()}["main-meter"]  # noqa: E731
+    e.ingest(telemetry("main-meter", T0, {"import_energy": 1.0}))
+    # A forged (or stale) retained offline status older than the data: counted online, and logged.
+    e.status(meter, DeviceStatus(schema=SCHEMA_VERSION, state="offline", ts=T0 - 5_000))
+    assert state() == "online"
+    assert "its status says offline" in caplog.text and "main-meter" in caplog.text
+    # A real offline status, newer than the data, holds until telemetry newer than it comes.
+    e.status(meter, DeviceStatus(schema=SCHEMA_VERSION, state="offline", ts=T0 + 1_000))
+    assert state() == "offline"
+    e.ingest(telemetry("main-meter", T0 + 500, {"import_energy": 1.1}))  # a late sample: no evidence
+    assert state() == "offline"
+    e.ingest(telemetry("main-meter", T0 + 2_000, {"import_energy": 1.2}))
+    assert state() == "online"

@@ -34,8 +34,8 @@ DEVICES = {
     "pv-inverter": ["pv_energy"],
     "line1-meter": ["import_energy"],
     "line2-meter": ["import_energy"],
-    "line1-plc": ["gas_total", "steam_total", "production_count", "not_a_point"],
-    "line2-plc": ["gas_total", "steam_total", "production_count"],
+    "line1-plc": ["gas_total", "steam_total", "production_count", "not_a_point", "line_state"],
+    "line2-plc": ["gas_total", "steam_total", "production_count", "line_state"],
     "stranger": ["import_energy"],  # a device the plant does not know
 }
 QUALITIES = [Quality.GOOD] * 12 + [Quality.ESTIMATED, Quality.STALE, Quality.BAD]

@@ -92,8 +92,8 @@ class _SlowRegistration(MqttConnection):
         info = super()._send(topic, payload, qos, retain)
         deadline = time.monotonic() + 2.0
         while time.monotonic() < deadline:
-            with self._lock:
-                if info.mid in self._acked:
+            with self._acks.lock:
+                if info.mid in self._acks.acked:
                     self.early += 1
                     break
             time.sleep(0.005)  # deliberately blocking: nothing may run on the loop meanwhile
@@ -106,7 +106,7 @@ async def test_puback_before_future_is_registered(broker: Mosquitto) -> None:
     futs = [conn.publish("t/early", b"%d" % i) for i in range(5)]
     assert conn.early == 5  # every PUBACK beat its registration
     await asyncio.wait_for(asyncio.gather(*futs), 5)
-    assert not conn._pending and not conn._acked
+    assert not conn._acks.pending and not conn._acks.acked
     await conn.stop()
 
 
@@ -114,8 +114,8 @@ def _block_loop_until_acked(conn: MqttConnection, n: int) -> None:
     """Keep the event loop busy (blocked) while ``n`` PUBACKs reach the network thread."""
     deadline = time.monotonic() + 5.0
     while time.monotonic() < deadline:
-        with conn._lock:
-            if len(conn._acked) >= n:
+        with conn._acks.lock:
+            if len(conn._acks.acked) >= n:
                 return
         time.sleep(0.01)
 
@@ -127,7 +127,7 @@ async def test_pubacks_are_handed_over_in_batches(broker: Mosquitto) -> None:
     _block_loop_until_acked(conn, len(futs))
     await asyncio.wait_for(asyncio.gather(*futs), 5)
     assert conn.ack_drains == 1  # one hand-off to the loop carried all 1000 PUBACKs
-    assert not conn._pending and not conn._acked
+    assert not conn._acks.pending and not conn._acks.acked
     await conn.stop()
 
 

@@ -11,6 +11,9 @@ from pathlib import Path
 import paho.mqtt.client as paho
 
 from iiot_core import codec, topics
+from iiot_core.store import Record
+from ingest_service.service import IngestService
+from ingest_service.validation import Validator
 from tests.ingest_service.helpers import deadletter_watcher, publisher, running, settings, topic_of, wait_for
 from tests.ingest_service.test_ingest_sqlite import sqlite_seqs
 from tests.support.samples import make_msg, now_ms
@@ -103,4 +106,36 @@ async def test_bad_input_is_deadlettered_and_good_input_stored(broker: Mosquitto
     async with running(cfg) as again:
         await asyncio.sleep(0.5)
         assert again.metrics.messages_in == 0
+    await watcher.stop()
+
+
+class _FailingValidator(Validator):
+    """Validation with a bug for one device: it raises something other than WireError."""
+
+    def check(self, topic: str, payload: bytes, now_ms: int) -> Record:
+        if "/m13/" in topic:
+            raise KeyError("a bug")
+        return super().check(topic, payload, now_ms)
+
+
+async def test_a_validation_bug_dead_letters_that_message_only(broker: Mosquitto, tmp_path: Path) -> None:
+    """Messages are handled in runs: one that makes validation raise must not cost the others
+    of its run, nor the budget its points (the next messages still get through)."""
+    db = tmp_path / "zcf.db"
+    cfg = settings(broker.url, f"sqlite:///{db}", tmp_path, client_id="bug-ingest", max_queued_points=40)
+    letters: list[paho.MQTTMessage] = []
+    watcher = deadletter_watcher(broker.url, letters)
+    await watcher.start(wait_s=5)
+    t0 = now_ms() - 60_000
+    msgs = [make_msg(f"m1{d}", i, t0 + i * 1000) for i in range(1, 31) for d in range(5)]
+    svc = IngestService(cfg)
+    async with running(cfg, svc), publisher(broker.url) as pub:
+        assert svc._pipeline is not None
+        svc._pipeline.validator = _FailingValidator()
+        await asyncio.wait_for(asyncio.gather(*(pub.publish(topic_of(m), codec.encode(m)) for m in msgs)), 10)
+        await wait_for(lambda: len(letters) == 30, what="dead letters")
+        await wait_for(lambda: svc.metrics.queue_messages == 0, what="all acked")
+    assert sqlite_seqs(db, "p_kw") == {f"m1{d}": list(range(1, 31)) for d in (0, 1, 2, 4)}
+    docs = [json.loads(m.payload) for m in letters]
+    assert {d["cause"] for d in docs} == {"ingest_error"} and "KeyError" in docs[0]["detail"]
     await watcher.stop()

@@ -18,7 +18,13 @@ from simulators.register_maps import NAMESPACE_URI
 from tests.support.simulators import NOON
 
 SPEC = PlantSpec.example()
-TYPES = {"UInt32": ua.VariantType.UInt32, "Int32": ua.VariantType.Int32, "Double": ua.VariantType.Double}
+TYPES = {
+    "UInt32": ua.VariantType.UInt32,
+    "Int32": ua.VariantType.Int32,
+    "Double": ua.VariantType.Double,
+    "String": ua.VariantType.String,
+}
+STATE_TEXT = {0: "idle", 1: "running", 2: "fault", 3: "stopped"}
 
 
 async def client_cert(directory: Path) -> tuple[Path, Path]:
@@ -41,7 +47,9 @@ async def test_plc_nodes_match_truth() -> None:
                     dv = await node.read_data_value()
                     assert dv.Value is not None
                     assert dv.Value.VariantType == TYPES[n.vtype]
-                    assert dv.Value.Value == plant.truth(spec.name, n.point), n.point
+                    truth = plant.truth(spec.name, n.point)
+                    expected = STATE_TEXT[int(truth)] if n.vtype == "String" else truth
+                    assert dv.Value.Value == expected, n.point
                     assert dv.SourceTimestamp is not None
                     age = datetime.now(UTC) - dv.SourceTimestamp.replace(tzinfo=UTC)
                     assert age < timedelta(seconds=5)

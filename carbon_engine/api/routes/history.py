@@ -68,6 +68,8 @@ _TABLE: tuple[tuple[str, str, Agg], ...] = (
     ("estimated_share", "1", "mean"),
     # Quantities per carrier in its base unit (natural_gas_nm3, steam_t, ...): window amounts.
     *((point, BASE_UNIT[carrier], "sum") for carrier, point in CARRIER_POINTS.items()),
+    ("idle_energy_kwh", "kWh", "sum"),  # lines with a state point
+    ("idle_kg", "kgCO2", "sum"),
 )
 METRICS: dict[str, MetricSpec] = {name: MetricSpec(name, unit, agg) for name, unit, agg in _TABLE}
 MetricName = Enum("MetricName", {name: name for name in METRICS}, type=str)  # type: ignore[misc]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from carbon_engine.accounts import totals
 from carbon_engine.config import PlantCfg, factor_file, load_plant
 from carbon_engine.core import EngineCore
 from carbon_engine.factors import FactorLibrary, load_library
 from carbon_engine.results import WindowResult
-from carbon_engine.units import CARRIER_POINTS
 from tests.carbon_engine.helpers import DAY_MS, ms, read_lines, telemetry
 
 
@@ -45,21 +45,8 @@ def replay(case: Path) -> tuple[PlantCfg, FactorLibrary, list[WindowResult]]:
     return plant, lib, sorted(out.values(), key=lambda r: (r.start, r.size, r.node))
 
 
-ADDITIVE = (
-    "electricity_kwh",
-    "energy_kwh",
-    "scope1_kg",
-    "scope2_location_kg",
-    "scope2_market_kg",
-    "upstream_kg",
-    "units",
-    "generation_kwh",
-    "export_kwh",
-    "grid_import_kwh",
-    "self_consumed_kwh",
-    "grid_residual_kg",
-    *CARRIER_POINTS.values(),
-)
+# The period totals' additive points, and the window-matched market figure summed as it is.
+ADDITIVE = (*totals.ADDITIVE, "scope2_market_kg")
 
 
 def period_sums(results: list[WindowResult], start: int, end: int) -> dict[str, dict[str, float]]:

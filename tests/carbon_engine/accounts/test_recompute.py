@@ -11,6 +11,7 @@ whose polls arrive two minutes late for an hour (windows published, then correct
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,7 +64,15 @@ async def test_ledger_replayed_from_the_store_equals_the_live_results(tmp_path: 
     finally:
         await writer.close()
         await reader.close()
-    diff = compare(live, replay)
+    # Line-state splits (state_*, idle_*) use the states the live engine knew when it booked the
+    # energy: the hour whose PLC polls came late is split otherwise than in event order, so
+    # those points are compared apart, outside that hour (README "Line state and idle energy").
+    every = {p for r in live.hours + replay.hours for p in r.values}
+    split = tuple(sorted(p for p in every if p.startswith(("state_", "idle_"))))
+    diff = compare(live, replay, tuple(sorted(every - set(split))))
+    on_time = [r for r in live.hours if not (r.start < LATE[1] + 120_000 and r.end > LATE[0])]
+    states = compare(replace(live, hours=on_time), replay, split)
+    assert split and states.compared > 0 and states.max_rel <= 1e-9, states.where
     print(
         f"\nweek: {run.messages} messages played in {t1 - t0:.1f} s, {replay.samples} samples replayed "
         f"in {t2 - t1:.1f} s; {diff.compared} values, max relative difference {diff.max_rel:.3g} "

@@ -88,6 +88,26 @@ async def test_replay_overwrites_instead_of_duplicating(
     assert [b.count for b in hist[0].buckets] == [5]
 
 
+async def test_the_later_of_two_samples_with_one_key_in_a_batch_wins(
+    store: tuple[StoreWriter, StoreReader],
+) -> None:
+    """Within one batch (a redelivered message next to a corrected one), arrival order decides,
+    however the writer orders its rows."""
+    writer, reader = store
+    batch = [
+        ("telemetry", make_msg("m2", 1, T0 + 1000, {"p_kw": 7.0})),
+        ("telemetry", make_msg("m1", 1, T0 + 1000, {"p_kw": 5.0})),
+        ("telemetry", make_msg("m2", 2, T0, {"p_kw": 8.0})),
+        ("telemetry", make_msg("m1", 2, T0 + 1000, {"p_kw": 2.0})),  # same key as m1's first
+        ("telemetry", make_msg("m1", 3, T0, {"p_kw": 3.0})),
+    ]
+    await writer.write(batch)
+    latest = {v.key.device: (v.ts, v.value) for v in await reader.latest(Selector(fields=("p_kw",)))}
+    assert latest == {"m1": (T0 + 1000, 2.0), "m2": (T0 + 1000, 7.0)}
+    hist = await reader.history(Selector(device="m1", fields=("p_kw",)), T0, T0 + 60_000, 60_000)
+    assert [(b.count, b.min, b.max) for b in hist[0].buckets] == [(2, 2.0, 3.0)]
+
+
 async def test_unknown_selection_is_empty(store: tuple[StoreWriter, StoreReader]) -> None:
     writer, reader = store
     await writer.write([("telemetry", make_msg("m1", 1, T0))])

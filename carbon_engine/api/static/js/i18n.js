@@ -42,6 +42,8 @@ const LABELS = {
     token_hint: "From the plant IT: zcf token create --role viewer (operator to acknowledge alerts). Kept for this tab only.",
     conn_delayed: "delayed", conn_stale: "stale", stale: "stale", as_of: "as of", as_of_col: "As of", coverage: "Coverage", no_data: "no data yet",
     ago_s: "{n} s ago", ago_min: "{n} min ago", ago_h: "{n} h ago",
+    col_idle: "Idle today kWh", why_no_state: "Undefined: the line has no state point",
+    st_running: "running", st_idle: "idle", st_stopped: "stopped", st_fault: "fault",
   },
   zh: {
     title: "零碳工厂", conn_wait: "连接中", conn_live: "实时", conn_lost: "重新连接中",
@@ -84,6 +86,8 @@ const LABELS = {
     token_hint: "向工厂 IT 索取：zcf token create --role viewer（确认告警需 operator）。仅在本标签页内保存。",
     conn_delayed: "延迟", conn_stale: "数据过期", stale: "已过期", as_of: "截至", as_of_col: "数据时间", coverage: "数据覆盖率", no_data: "暂无数据",
     ago_s: "{n} 秒前", ago_min: "{n} 分钟前", ago_h: "{n} 小时前",
+    col_idle: "今日待机 kWh", why_no_state: "无定义：该产线没有状态点",
+    st_running: "运行", st_idle: "待机", st_stopped: "停机", st_fault: "故障",
   },
 };
 

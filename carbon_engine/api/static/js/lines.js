@@ -1,6 +1,6 @@
 // The lines table (sortable, worst line marked) and the table of workshops and other loads.
 // Areas are not lines, and the load no sub-meter covers ("_unassigned") is neither.
-import { el, num } from "./format.js";
+import { el, num, pct } from "./format.js";
 import { asOfParts, isStale } from "./freshness.js";
 import { nodeLabel, t } from "./i18n.js";
 
@@ -16,9 +16,23 @@ const COLUMNS = [
   { key: "intensity", label: "col_intensity", value: (v) => v.intensity_location_kg_per_kwh, digits: 3, why: "why_no_energy" },
   { key: "renewable", label: "col_renewable", value: (v) => (v.renewable_share === null ? null : v.renewable_share * 100), digits: 0, why: "why_no_elec" },
   { key: "today_t", label: "col_today_t", value: (v) => v.emissions_today_location_kg / 1000, digits: 3 },
+  // Lines with a state point: energy drawn idle or stopped today, and its share.
+  { key: "idle", label: "col_idle", value: (v) => v.idle_today_kwh, digits: 1, why: "why_no_state", lines: true, text: idleText },
   // share of the last minute backed by good samples (the lowest of the node's meters)
   { key: "coverage", label: "coverage", value: (v) => (v.coverage == null ? null : v.coverage * 100), digits: 0, suffix: " %", why: "why_no_data", testid: "line-coverage" },
 ];
+
+function idleText(v) {
+  const kwh = v.idle_today_kwh;
+  return kwh === null || kwh === undefined ? num(kwh, 1) : `${num(kwh, 1)} (${pct(v.idle_share_today)} %)`;
+}
+
+// A line's state now, next to its name (lines with a state point).
+function stateTag(v) {
+  const name = t(`st_${v.state}`);
+  const label = name.startsWith("st_") ? v.state : name;
+  return el("span", { class: `line-state st-${v.state}`, "data-testid": "line-state" }, label);
+}
 
 const sort = { key: null, desc: true }; // null: the plant's order
 
@@ -67,6 +81,7 @@ function cell(c, v, worst) {
   const attrs = { class: `num${c.phone ? "" : " opt"}${worst ? " worst-by" : ""}`, "data-col": c.key };
   if (undefinedValue && c.why) attrs.title = t(c.why);
   if (c.testid) attrs["data-testid"] = c.testid;
+  if (c.text) return el("td", attrs, c.text(v));
   return el("td", attrs, undefinedValue || !c.suffix ? num(value, c.digits) : `${num(value, c.digits)}${c.suffix}`);
 }
 
@@ -76,6 +91,7 @@ function row(v, node, columns, worst, testid) {
   const name = node?.name === UNASSIGNED ? t("unassigned") : nodeLabel(node) || v.path;
   const label = [name];
   if (isWorst) label.push(" ", el("span", { class: "worst-tag", "data-testid": "worst-tag" }, t("worst")));
+  if (v.state) label.push(" ", stateTag(v));
   return el(
     "tr",
     {
