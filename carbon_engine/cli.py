@@ -115,9 +115,9 @@ class EngineProcess:
         engine, args = self.engine, self.args
         log.info("engine starting site=%s plant=%s broker=%s", engine.site, args.plant, self.mqtt.host)
         link = self.service.conn.health
-        server = (
-            _api_server(self.api, engine, self._reader(), link, args.plant) if self.api is not None else None
-        )
+        server = None
+        if self.api is not None:
+            server = _api_server(self.api, engine, self._reader(), link, args.plant, self._history_url())
         api_task = asyncio.create_task(server.serve()) if server is not None else None
         try:
             await self.service.run()
@@ -128,9 +128,12 @@ class EngineProcess:
                     async with asyncio.timeout(5):
                         await api_task
 
+    def _history_url(self) -> str:
+        return self.store_url or f"sqlite:///{(self.args.data_dir / DB_FILE).resolve()}"
+
     def _reader(self) -> Any:
         """A store reader for the API's history, or None when none can be opened."""
-        url = self.store_url or f"sqlite:///{(self.args.data_dir / DB_FILE).resolve()}"
+        url = self._history_url()
         try:
             from iiot_core.store.registry import open_reader
 
@@ -160,7 +163,9 @@ def _api_settings(args: argparse.Namespace) -> Any:
     return settings
 
 
-def _api_server(settings: Any, engine: Engine, reader: Any, mqtt: Any, plant_path: Path) -> Any:
+def _api_server(
+    settings: Any, engine: Engine, reader: Any, mqtt: Any, plant_path: Path, store_url: str | None = None
+) -> Any:
     """The operator API under uvicorn, in this event loop."""
     import uvicorn  # only needed with the API
 
@@ -168,7 +173,9 @@ def _api_server(settings: Any, engine: Engine, reader: Any, mqtt: Any, plant_pat
     from carbon_engine.api import create_app
 
     ledger = ledger_for(engine.plant.accounts.offsets, plant_path)
-    app = create_app(settings, engine, reader, mqtt, offsets_ledger=ledger)
+    app = create_app(
+        settings, engine, reader, mqtt, offsets_ledger=ledger, plant_path=plant_path, store_url=store_url
+    )
     # A short graceful timeout: open live streams (SSE) would otherwise hold Ctrl-C for uvicorn's default.
     config = uvicorn.Config(
         app,

@@ -18,6 +18,7 @@ ROLES: dict[str, tuple[str, str]] = {
     "demo": ("zcf.demo", "run the whole plant and product on embedded defaults"),
     "token": ("carbon_engine.api.token_cli", "create, list or revoke the operator API's bearer tokens"),
     "offsets": ("carbon_engine.accounts.offsets_cli", "record or list retired offsets (offsets ledger)"),
+    "report": ("carbon_engine.accounts.report_cli", "the disclosure report of a period: JSON, CSV or HTML"),
     "check": ("zcf.check", "validate a config file and print every fault"),
 }
 

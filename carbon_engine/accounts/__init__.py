@@ -21,4 +21,7 @@ verifier can recompute. Module map:
 | `footprint.py` | product carbon footprint, cradle to gate |
 | `quality.py` | data quality of a period: coverage, estimated share, gaps, offline time |
 | `report.py`, `render/` | the disclosure report: JSON (schema), CSV tables, printable HTML |
+| `report_parts.py` | the report's header, recompute comparison, what is missing, assembly and seal |
+| `report_sections.py` | the report's sections from period figures (nodes, energy, emissions, factors) |
+| `report_cli.py` | `zcf report --plant FILE --period KEY` |
 """

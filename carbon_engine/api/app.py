@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -15,7 +16,18 @@ from carbon_engine.api.auth import Authenticator
 from carbon_engine.api.deps import AppContext
 from carbon_engine.api.guard import Guard
 from carbon_engine.api.metrics import ApiMetrics, EngineCollector, RequestCounter
-from carbon_engine.api.routes import admin, alerts, catalog, history, live, offsets, ops, stream, tree
+from carbon_engine.api.routes import (
+    admin,
+    alerts,
+    catalog,
+    history,
+    live,
+    offsets,
+    ops,
+    reports,
+    stream,
+    tree,
+)
 from carbon_engine.api.settings import ApiSettings
 from carbon_engine.view import EngineView
 from iiot_core.store.base import StoreReader
@@ -36,10 +48,13 @@ def create_app(
     mqtt: Callable[[], dict[str, object]] | None = None,
     *,
     offsets_ledger: OffsetLedger | None = None,
+    plant_path: Path | None = None,
+    store_url: str | None = None,
 ) -> FastAPI:
     """The FastAPI app over an engine view, an optional store reader (history needs it), the
-    engine's broker connection (``MqttConnection.health``, shown in /health) and the plant's
-    offsets ledger (``/api/v1/offsets``)."""
+    engine's broker connection (``MqttConnection.health``, shown in /health), the plant's offsets
+    ledger (``/api/v1/offsets``) and the plant file (``/api/v1/reports``; with ``store_url`` a
+    report is built in a worker thread with a reader of its own)."""
     auth = Authenticator.load(settings.tokens, settings.tokens_file)
     ctx = AppContext(
         settings=settings,
@@ -49,6 +64,8 @@ def create_app(
         auth=auth,
         mqtt=mqtt,
         offsets=offsets_ledger,
+        plant_path=plant_path,
+        store_url=store_url,
     )
     ctx.metrics.registry.register(EngineCollector(view))
 
@@ -75,8 +92,9 @@ def create_app(
     )
     app.state.ctx = ctx
     errors.install(app)
-    for module in (tree, live, history, alerts, catalog, stream, admin, offsets):
+    for module in (tree, live, history, alerts, catalog, stream, admin, offsets, reports):
         app.include_router(module.router)
+    app.include_router(reports.assets)
     app.include_router(ops.router)
     dashboard.mount(app)
     docs.mount(app, settings.docs)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -27,6 +28,8 @@ class AppContext:
     auth: Authenticator
     mqtt: Callable[[], dict[str, object]] | None = None  # the broker connection's health, if any
     offsets: OffsetLedger | None = None  # the plant's offsets ledger, when configured
+    plant_path: Path | None = None  # the plant file, for period reports (/api/v1/reports)
+    store_url: str | None = None  # reports are then built off the event loop, with their own reader
 
 
 def _context(request: Request) -> AppContext:

@@ -98,3 +98,17 @@ def test_installed_wheel_runs_the_demo(installed: Installed, tmp_path: Path) -> 
     edge = next(args for args in roles if " -m zcf.cli edge " in args)
     assert edge.startswith(f"{installed.python} -m zcf.cli edge "), edge
     assert f"--config {_shipped_examples(installed, tmp_path) / 'edge.toml'} " in edge, edge
+
+
+def test_installed_wheel_ships_the_report_schema_and_style(installed: Installed, tmp_path: Path) -> None:
+    code = (
+        "from carbon_engine.accounts.render.schema import report_schema\n"
+        "from carbon_engine.accounts.render.html import stylesheet\n"
+        "from carbon_engine.api.dashboard import STATIC\n"
+        "print(report_schema()['title'], '@media print' in stylesheet(), (STATIC / 'period.html').is_file())"
+    )
+    out = subprocess.run(
+        [str(installed.python), "-c", code], capture_output=True, text=True, timeout=30, cwd=tmp_path
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-2:] == ["True", "True"] and out.stdout.startswith("zcf disclosure report")

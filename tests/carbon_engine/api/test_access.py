@@ -17,7 +17,7 @@ from carbon_engine.api.guard import CSP
 from carbon_engine.view import EngineView
 from iiot_core.store import StoreReader
 from tests.support.api_tokens import api_settings, auth, token
-from tests.support.engine_setup import FedPlant, feed_plant
+from tests.support.engine_setup import PLANT_FILE, FedPlant, feed_plant
 
 # (method, path template, role needed); None = open to anyone. The stream is covered over a
 # real server in test_stream.py (it never ends by itself), its refusals here.
@@ -35,6 +35,7 @@ ROUTES: list[tuple[str, str, Role | None]] = [
     ("GET", "/api/v1/offsets", Role.viewer),
     ("POST", "/api/v1/offsets", Role.operator),
     ("GET", "/api/v1/config", Role.admin),
+    ("GET", "/api/v1/reports/{period}", Role.viewer),
 ]
 WRONG = "zcf_0badc0de_not-a-real-secret"
 CALLERS: list[tuple[str, dict[str, str]]] = [
@@ -67,7 +68,7 @@ async def plant(tmp_path: Path) -> FedPlant:
 def _app(
     view: EngineView, reader: StoreReader, ledger: OffsetLedger | None = None, **settings: object
 ) -> FastAPI:
-    return create_app(api_settings(**settings), view, reader, offsets_ledger=ledger)
+    return create_app(api_settings(**settings), view, reader, offsets_ledger=ledger, plant_path=PLANT_FILE)
 
 
 @pytest.fixture
@@ -94,7 +95,7 @@ OFFSET = {
 def _request(method: str, template: str, view: EngineView) -> tuple[str, str, dict[str, str], object]:
     """A valid call of the route, so that an allowed caller gets a success."""
     alert_id = view.alerts()[0].id
-    path = template.replace("{alert_id}", alert_id)
+    path = template.replace("{alert_id}", alert_id).replace("{period}", "month")
     params = {"node": "plant1", "metric": "power_kw"} if path.endswith("/history") else {}
     body = OFFSET if (method, path) == ("POST", "/api/v1/offsets") else None
     return method, path, params, body
