@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -18,6 +19,8 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from carbon_engine.view import EngineStatus, EngineView
+
+Family = TypeVar("Family", CounterMetricFamily, GaugeMetricFamily)
 
 
 @dataclass(slots=True)
@@ -115,12 +118,10 @@ class EngineCollector(Collector):
         yield GaugeMetricFamily(
             "zcf_engine_publishing", "1 when this engine publishes, 0 as a standby", value=int(st.publishing)
         )
-        alerts = GaugeMetricFamily(
-            "zcf_engine_alerts_active", "active alerts by severity", labels=["severity"]
+        active = st.alerts_active
+        yield _labelled(
+            GaugeMetricFamily, "zcf_engine_alerts_active", "active alerts by severity", "severity", active
         )
-        for severity, n in sorted(st.alerts_active.items()):
-            alerts.add_metric([severity], n)
-        yield alerts
         yield GaugeMetricFamily(
             "zcf_engine_site_power_kw", "site electric power, last minute", value=st.site_power_kw
         )
@@ -172,23 +173,23 @@ def _fault_metrics(st: EngineStatus) -> Iterator[Metric]:
 
 def _dropped_elsewhere(st: EngineStatus) -> Iterator[Metric]:
     """Everything else the engine did not use: bad messages, a full outbox, too-late data."""
-    invalid = CounterMetricFamily(
-        "zcf_engine_invalid_messages", "messages that did not decode, by cause", labels=["cause"]
+    yield _labelled(
+        CounterMetricFamily,
+        "zcf_engine_invalid_messages",
+        "messages that did not decode, by cause",
+        "cause",
+        st.invalid_messages,
     )
-    for cause, n in sorted(st.invalid_messages.items()):
-        invalid.add_metric([cause], n)
-    yield invalid
     yield CounterMetricFamily(
         "zcf_engine_outbox_dropped", "messages dropped by a full outbox", value=st.outbox_dropped
     )
-    late = CounterMetricFamily(
+    yield _labelled(
+        CounterMetricFamily,
         "zcf_engine_late_pieces_dropped",
         "minute pieces of late samples for windows already closed (past allowed lateness)",
-        labels=["window"],
+        "window",
+        st.late_dropped,
     )
-    for size, n in sorted(st.late_dropped.items()):
-        late.add_metric([size], n)
-    yield late
     yield CounterMetricFamily(
         "zcf_engine_late_samples_ignored",
         "late samples inside an interval whose windows had closed",
@@ -196,11 +197,18 @@ def _dropped_elsewhere(st: EngineStatus) -> Iterator[Metric]:
     )
 
 
-def _per_meter(name: str, help_: str, values: dict[str, float] | dict[str, int]) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, help_, labels=["meter"])
-    for meter, v in sorted(values.items()):
-        family.add_metric([meter], v)
+def _labelled(
+    kind: type[Family], name: str, help_: str, label: str, values: Mapping[str, float] | Mapping[str, int]
+) -> Family:
+    """A family with one label, a sample per key of ``values`` in sorted order."""
+    family = kind(name, help_, labels=[label])
+    for key, v in sorted(values.items()):
+        family.add_metric([key], v)
     return family
+
+
+def _per_meter(name: str, help_: str, values: Mapping[str, float] | Mapping[str, int]) -> GaugeMetricFamily:
+    return _labelled(GaugeMetricFamily, name, help_, "meter", values)
 
 
 def _counter(name: str, help_: str, value: float) -> CounterMetricFamily:
