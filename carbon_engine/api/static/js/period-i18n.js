@@ -1,5 +1,7 @@
 // Labels of the Period page and the printable report page, English and Chinese; the choice
-// is the dashboard's (localStorage "zcf.lang").
+// is the dashboard's (localStorage "zcf.lang", else the browser's languages).
+import { lang, toggleLanguage } from "./i18n.js";
+
 const LABELS = {
   en: {
     title: "Period accounts", live_link: "Live dashboard", month: "Month to date", year: "Year to date",
@@ -25,20 +27,18 @@ const LABELS = {
   },
 };
 
-let current = localStorage.getItem("zcf.lang") === "zh" ? "zh" : "en";
-
-export const lang = () => current;
-export const p = (key) => LABELS[current][key] ?? LABELS.en[key] ?? key;
+// One language state for every page: the dashboard's (stored choice, else the browser's).
+export { lang };
+export const p = (key) => LABELS[lang()][key] ?? LABELS.en[key] ?? key;
 
 export function applyPeriodLabels() {
-  document.documentElement.lang = current === "zh" ? "zh-CN" : "en";
+  document.documentElement.lang = lang() === "zh" ? "zh-CN" : "en";
   for (const el of document.querySelectorAll("[data-p]")) el.textContent = p(el.dataset.p);
   const button = document.getElementById("lang");
   if (button) button.textContent = p("switch_to");
 }
 
 export function toggle() {
-  current = current === "zh" ? "en" : "zh";
-  localStorage.setItem("zcf.lang", current);
+  toggleLanguage();
   applyPeriodLabels();
 }
